@@ -1,0 +1,236 @@
+// The error catalogue: every refusal edxgate can give, with a stable code, the HTTP status it maps
+// to, and a message that says what to do. Callers match on `code`, never on message text.
+// docs/errors.md mirrors this table; test/errors.test.ts keeps the two in sync
+// (regenerate with `npm run docs:errors`).
+
+interface CatalogueEntry {
+  readonly status: number;
+  readonly title: string;
+  readonly action: string;
+}
+
+/** The catalogue. Codes are `EDX_ERR_<AREA>_<WHAT>`; add new ones, never rename or reuse one. */
+export const ERROR_CATALOGUE = {
+  // --- XML: the bytes are not an acceptable XML document --------------------------------------
+  EDX_ERR_XML_MALFORMED: {
+    status: 400,
+    title: 'The body is not well-formed XML',
+    action: 'Send a well-formed UTF-8 XML document; the message gives the line and column of the first fault.',
+  },
+  EDX_ERR_XML_ENCODING: {
+    status: 400,
+    title: 'The body is not valid UTF-8',
+    action: 'Encode the packet as UTF-8, as QCVN 102 requires, and declare encoding="UTF-8".',
+  },
+  EDX_ERR_XML_DTD_FORBIDDEN: {
+    status: 400,
+    title: 'DTDs and entity declarations are not accepted',
+    action: 'Remove the <!DOCTYPE> and any <!ENTITY> declarations; edXML needs neither.',
+  },
+  EDX_ERR_XML_TOO_LARGE: {
+    status: 413,
+    title: 'The packet is larger than the configured limit',
+    action: 'Split the attachments over several packets or ask the operator to raise the limit.',
+  },
+  EDX_ERR_XML_TOO_DEEP: {
+    status: 400,
+    title: 'The XML nests deeper than the configured limit',
+    action: 'Send the edXML structure as the standard defines it; it never nests this deep.',
+  },
+  EDX_ERR_XML_TOO_MANY_NODES: {
+    status: 400,
+    title: 'The packet has more elements, attributes or repeated items than the configured limit',
+    action: 'Reduce the number of repeated elements (recipients, attachments, places) or split the packet.',
+  },
+  // --- PACKET: well-formed XML, but not an edXML packet ---------------------------------------
+  EDX_ERR_PACKET_NAMESPACE: {
+    status: 400,
+    title: 'The root element is not in the QCVN 102:2016 namespace',
+    action: 'Declare xmlns="http://www.mic.gov.vn/TBT/QCVN_102_2016" on the edXML root and bind the edXML prefix to it.',
+  },
+  EDX_ERR_PACKET_STRUCTURE: {
+    status: 400,
+    title: 'The document is not an edXML packet',
+    action: 'Send an edXML root with edXMLEnvelope/edXMLHeader/MessageHeader (and edXMLBody for documents), as in the official samples.',
+  },
+  // --- FIELD: generic field rules --------------------------------------------------------------
+  EDX_ERR_FIELD_REQUIRED: {
+    status: 422,
+    title: 'A required field is missing or empty',
+    action: 'Fill in the field named in the path.',
+  },
+  EDX_ERR_FIELD_TOO_LONG: {
+    status: 422,
+    title: 'A field is longer than the standard allows',
+    action: 'Shorten the field named in the path to the limit given in the message.',
+  },
+  EDX_ERR_FIELD_INVALID: {
+    status: 422,
+    title: 'A field has a value outside its allowed set or format',
+    action: 'Use one of the values or the format given in the message for the field named in the path.',
+  },
+  EDX_ERR_AGENCY_CODE_INVALID: {
+    status: 422,
+    title: 'An agency identifier code is malformed',
+    action: 'Use the agency code from the directory, e.g. 000.00.15.H47 (QCVN 102) or a QĐ 20/2020 code of at most 35 characters [0-9A-Z.].',
+  },
+  EDX_ERR_DATE_INVALID: {
+    status: 422,
+    title: 'A date or timestamp is malformed or impossible',
+    action: 'Write dates as yyyy/MM/dd and timestamps as yyyy/MM/dd HH:mm:ss (Vietnam time), with a real calendar date.',
+  },
+  EDX_ERR_DATE_IN_FUTURE: {
+    status: 422,
+    title: 'The promulgation date lies in the future',
+    action: 'Send the document on or after the day it is promulgated (dates are Vietnam time).',
+  },
+  EDX_ERR_DOCUMENT_ID_INVALID: {
+    status: 422,
+    title: 'A document identifier is malformed',
+    action: 'Write the document identifier as OrganId,yyyy/MM/dd,Number/Notation (QĐ 395), e.g. 000.00.15.H47,2025/03/05,123/SLĐTBXH-VP.',
+  },
+  EDX_ERR_PRIORITY_INVALID: {
+    status: 422,
+    title: 'The priority is not 0–4',
+    action: 'Set OtherInfo/Priority to 0 (thường), 1 (khẩn), 2 (thượng khẩn), 3 (hỏa tốc) or 4 (hỏa tốc hẹn giờ).',
+  },
+  EDX_ERR_STEERING_TYPE_INVALID: {
+    status: 422,
+    title: 'The steering type is not 0, 1 or 2',
+    action: 'Set SteeringType to 0 (not a steering document), 1 (steering) or 2 (report on steering).',
+  },
+  EDX_ERR_BUSINESS_TYPE_INVALID: {
+    status: 422,
+    title: 'The business document type is not 0–3',
+    action: 'Set Bussiness/BussinessDocType to 0 (new), 1 (revoke), 2 (update) or 3 (replace).',
+  },
+  EDX_ERR_BUSINESS_INFO_MISSING: {
+    status: 422,
+    title: 'The business type needs information the packet does not carry',
+    action: 'A revoke needs a ResponseFor naming the revoked document; an update needs Bussiness/DocumentId and BussinessDocumentInfo; a replace needs ReplacementInfoList with DocumentId and OrganIdList.',
+  },
+  EDX_ERR_RECIPIENT_DUPLICATE: {
+    status: 422,
+    title: 'The same recipient is listed twice',
+    action: 'List each recipient agency code once in MessageHeader/To.',
+  },
+  EDX_ERR_STATUS_CODE_INVALID: {
+    status: 422,
+    title: 'The status code is not one the standard defines',
+    action: 'Use a StatusCode of 01, 02, 03, 04, 05, 06, 13, 15 or 16.',
+  },
+  EDX_ERR_STATUS_REASON_REQUIRED: {
+    status: 422,
+    title: 'This status needs a reason',
+    action: 'Statuses 02 (rejected), 13 (recall request) and 16 (recall refused) must say why in Description.',
+  },
+  // --- ATTACHMENT ------------------------------------------------------------------------------
+  EDX_ERR_ATTACHMENT_MISMATCH: {
+    status: 422,
+    title: 'The manifest and the attached payloads do not match',
+    action: 'Give every edXMLManifest/Reference exactly one AttachmentEncoded/Attachment with the same ContentId, and no payload without a reference.',
+  },
+  EDX_ERR_ATTACHMENT_NAME_INVALID: {
+    status: 422,
+    title: 'An attachment name breaks the naming rule',
+    action: 'Name attachments with at most 50 letters, digits, spaces, dots, hyphens or underscores, without Vietnamese diacritics or special characters (seed 001, Điều 8).',
+  },
+  EDX_ERR_ATTACHMENT_TOO_LARGE: {
+    status: 413,
+    title: 'An attachment is larger than 50 MB',
+    action: 'Keep each attachment at or under 50 MB (seed 001, Điều 8); split large files.',
+  },
+  EDX_ERR_ATTACHMENT_FORMAT: {
+    status: 422,
+    title: 'The attachment format is not allowed',
+    action: 'Attach text documents (txt, rtf, doc, docx, odt), spreadsheets (csv, xls, xlsx, ods), PDF, images or zip archives.',
+  },
+  EDX_ERR_ATTACHMENT_ENCODING: {
+    status: 422,
+    title: 'An attachment payload is not base64',
+    action: 'Encode ContentTransferEncoded as base64 (RFC 4648 alphabet, whitespace allowed).',
+  },
+  // --- CLI -------------------------------------------------------------------------------------
+  EDX_ERR_CLI_USAGE: {
+    status: 400,
+    title: 'The command line is not valid',
+    action: 'Run `edxgate help` for the commands and their options.',
+  },
+  EDX_ERR_BUILD_INPUT_INVALID: {
+    status: 400,
+    title: 'The JSON packet description is not valid',
+    action: 'Fix the JSON description at the path given; it mirrors the packet model (see docs/cli.md).',
+  },
+  EDX_ERR_FILE_UNREADABLE: {
+    status: 400,
+    title: 'A file could not be read',
+    action: 'Check that the path exists and is readable.',
+  },
+} as const satisfies Record<string, CatalogueEntry>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE;
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_CATALOGUE, value);
+}
+
+/** Longest offending value an issue repeats back; longer values are cut with an ellipsis. */
+export const ISSUE_VALUE_MAX_LENGTH = 80;
+
+export function truncateValue(value: string): string {
+  return value.length <= ISSUE_VALUE_MAX_LENGTH ? value : `${value.slice(0, ISSUE_VALUE_MAX_LENGTH - 1)}…`;
+}
+
+/** One finding about a packet or request: which rule, where, and the value that broke it. */
+export interface Issue {
+  readonly code: ErrorCode;
+  /** Where: an element path such as `MessageHeader/To[2]/OrganId`, or a CLI/JSON path. */
+  readonly path: string;
+  /** What is wrong, specifically, and what to do. */
+  readonly message: string;
+  /** The offending value, truncated to ISSUE_VALUE_MAX_LENGTH. */
+  readonly value?: string | undefined;
+  /** Errors refuse the packet; warnings record a tolerated deviation (e.g. a sample's quirk). */
+  readonly severity: 'error' | 'warning';
+}
+
+export function issue(code: ErrorCode, path: string, detail: string, value?: string): Issue {
+  return {
+    code,
+    path,
+    message: `${detail} ${ERROR_CATALOGUE[code].action}`,
+    value: value === undefined ? undefined : truncateValue(value),
+    severity: 'error',
+  };
+}
+
+export function warning(code: ErrorCode, path: string, detail: string, value?: string): Issue {
+  return { ...issue(code, path, detail, value), severity: 'warning' };
+}
+
+/** An error that carries catalogued issues; the HTTP layer turns it into problem+json. */
+export class EdxError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly issues: readonly Issue[];
+
+  constructor(code: ErrorCode, detail: string, issues: readonly Issue[] = []) {
+    super(`${ERROR_CATALOGUE[code].title}: ${detail}`);
+    this.name = 'EdxError';
+    this.code = code;
+    this.status = ERROR_CATALOGUE[code].status;
+    this.issues = issues;
+  }
+
+  /** The error for a list of issues: the first error's code stands for the whole. */
+  static fromIssues(issues: readonly Issue[]): EdxError {
+    const first = issues.find((i) => i.severity === 'error') ?? issues[0];
+    if (!first) throw new TypeError('EdxError.fromIssues needs at least one issue');
+    return new EdxError(first.code, `${first.path}: ${first.message}`, issues);
+  }
+}
+
+/** The outcome of a step that can refuse its input with catalogued issues. */
+export type Result<T> =
+  | { readonly ok: true; readonly value: T; readonly warnings: readonly Issue[] }
+  | { readonly ok: false; readonly issues: readonly Issue[] };
