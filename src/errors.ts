@@ -74,6 +74,21 @@ export const ERROR_CATALOGUE = {
     title: 'An agency identifier code is malformed',
     action: 'Use the agency code from the directory, e.g. 000.00.15.H47 (QCVN 102) or a QĐ 20/2020 code of at most 35 characters [0-9A-Z.].',
   },
+  EDX_ERR_AGENCY_UNKNOWN: {
+    status: 404,
+    title: 'No agency with this code is in the directory',
+    action: 'Check the code against the agency directory (GET /v1/agencies) or ask the operator to add the agency.',
+  },
+  EDX_ERR_AGENCY_RECORD_INVALID: {
+    status: 422,
+    title: 'An agency directory record is inconsistent',
+    action: 'Fix the record named in the path: codes are unique, names non-empty, a successor only on a closed code, and a QCVN 102 code\'s parent is the code one level up.',
+  },
+  EDX_ERR_AGENCY_ALIAS_CYCLE: {
+    status: 422,
+    title: 'Closed agency codes forward to each other in a loop',
+    action: 'Point the last closed code of the chain at an active agency instead of back into the chain.',
+  },
   EDX_ERR_DATE_INVALID: {
     status: 422,
     title: 'A date or timestamp is malformed or impossible',
@@ -165,6 +180,134 @@ export const ERROR_CATALOGUE = {
     status: 400,
     title: 'A file could not be read',
     action: 'Check that the path exists and is readable.',
+  },
+  // --- CONFIG / STORE (gateway core) ---------------------------------------------------------
+  EDX_ERR_CONFIG_INVALID: {
+    status: 500,
+    title: 'The gateway configuration is not valid',
+    action: 'Fix the key named in the path (environment variable or config file) to the expected type and range, then restart.',
+  },
+  EDX_ERR_STORE_UNAVAILABLE: {
+    status: 503,
+    title: 'The database is not reachable',
+    action: 'Retry shortly; operators should check DATABASE_URL and that Postgres (or the DATA_DIR of the embedded database) is available.',
+  },
+  EDX_ERR_STORE_MIGRATION_FAILED: {
+    status: 500,
+    title: 'A database migration failed',
+    action: 'Read the migration named in the message, fix the database or the migration, and run `edxgate migrate` again.',
+  },
+  EDX_ERR_PAYLOAD_NOT_FOUND: {
+    status: 404,
+    title: 'The stored packet bytes are missing',
+    action: 'Check the payload reference; operators should check the payload store (DATA_DIR/payloads or the payloads table).',
+  },
+  EDX_ERR_PAYLOAD_CORRUPT: {
+    status: 500,
+    title: 'The stored packet bytes do not match their hash',
+    action: 'Operators should restore the payload from a backup; the bytes on disk were altered after admission.',
+  },
+  EDX_ERR_CURSOR_INVALID: {
+    status: 400,
+    title: 'The cursor is not one this gateway issued',
+    action: 'Pass back the nextCursor of the previous page unchanged, or omit it to start from the beginning.',
+  },
+  // --- ADAPTER / DELIVERY: routes, adapters and the outcome of one delivery attempt ------------
+  EDX_ERR_ADAPTER_KIND_UNKNOWN: {
+    status: 422,
+    title: 'The route names an adapter kind this gateway does not provide',
+    action: 'Give the route the kind inbox (the recipient pulls) or webhook (the gateway pushes to a URL).',
+  },
+  EDX_ERR_ADAPTER_ROUTE_INVALID: {
+    status: 422,
+    title: 'The route lacks a setting its adapter needs, or a setting is malformed',
+    action: 'Give a webhook route an absolute http:// or https:// URL and a non-empty signing secret.',
+  },
+  EDX_ERR_ADAPTER_NOT_RUNNING: {
+    status: 503,
+    title: 'The adapter is not running (not started yet, or closed)',
+    action: 'Nothing to do for the sender: the delivery stays queued and is retried once the route\'s adapter runs again.',
+  },
+  EDX_ERR_DELIVERY_UNAVAILABLE: {
+    status: 502,
+    title: 'The recipient could not take the packet now',
+    action: 'Nothing to do for the sender: the delivery is retried with backoff. The recipient\'s operator should check that its endpoint is up.',
+  },
+  EDX_ERR_DELIVERY_TIMEOUT: {
+    status: 504,
+    title: 'The recipient did not answer within the delivery deadline',
+    action: 'Nothing to do for the sender: the delivery is retried. The recipient should answer a delivery within the 5-second budget and do slow work afterwards.',
+  },
+  EDX_ERR_DELIVERY_REFUSED: {
+    status: 502,
+    title: 'The recipient refused the packet permanently',
+    action: 'Read the recipient\'s answer in the delivery\'s last error, fix the route or the packet, and re-queue the dead delivery.',
+  },
+  // --- API: authentication, requests and admission (gateway core) ----------------------------
+  EDX_ERR_AUTH_REQUIRED: {
+    status: 401,
+    title: 'The request carries no valid client token',
+    action: 'Send `Authorization: Bearer <token>` with the token the operator issued to your system (`edxgate clients create`).',
+  },
+  EDX_ERR_AUTH_FORBIDDEN: {
+    status: 403,
+    title: 'The client may not act for this agency, or the operation needs an admin token',
+    action: 'Use the token of a client allowed to act for the agency named in the message (the packet\'s From, or the inbox asked for); admin operations need the ADMIN_TOKEN.',
+  },
+  EDX_ERR_PACKET_CONFLICT: {
+    status: 409,
+    title: 'A different packet was already admitted under the same sender, document and business type',
+    action: 'Do not reuse a DocumentId for other content: give a new document its own number, or send an update (BussinessDocType 2) or a replacement (3) for a changed one.',
+  },
+  EDX_ERR_RECIPIENT_UNKNOWN: {
+    status: 422,
+    title: 'A recipient is not in the agency directory',
+    action: 'Check the recipient code named in the path against the directory (GET /v1/agencies), or ask the operator to add the agency; nothing of the packet was admitted.',
+  },
+  EDX_ERR_RECIPIENT_SUSPENDED: {
+    status: 422,
+    title: 'A recipient is suspended and takes no packets',
+    action: 'Remove the suspended recipient named in the path from the packet, or wait until the operator reactivates it; nothing of the packet was admitted.',
+  },
+  EDX_ERR_RECIPIENT_CLOSED: {
+    status: 422,
+    title: 'A recipient code is closed and forwards to no successor',
+    action: 'Address the agency that took over from the closed code named in the path; nothing of the packet was admitted.',
+  },
+  EDX_ERR_NOT_FOUND: {
+    status: 404,
+    title: 'No such resource, or it is not visible to this client',
+    action: 'Check the path and the id; packets and deliveries are visible only to the clients of their sender and recipients.',
+  },
+  EDX_ERR_MEDIA_TYPE: {
+    status: 415,
+    title: 'The request body has a media type this endpoint does not take',
+    action: 'Post packets with Content-Type application/xml (or text/xml, application/octet-stream); other endpoints take application/json or no body.',
+  },
+  EDX_ERR_REQUEST_INVALID: {
+    status: 400,
+    title: 'The request is malformed',
+    action: 'Fix the query parameter, path parameter or JSON body named in the path to the expected type and range.',
+  },
+  EDX_ERR_REQUEST_TOO_LARGE: {
+    status: 413,
+    title: 'The request body is larger than this endpoint accepts',
+    action: 'Send a smaller body; only POST /v1/packets takes large bodies (packets up to the configured limit).',
+  },
+  EDX_ERR_DELIVERY_NOT_DEAD: {
+    status: 409,
+    title: 'The delivery is not in the dead letter',
+    action: 'Only a dead delivery can be re-queued; a queued or delivering one is already being retried, a delivered one is done.',
+  },
+  EDX_ERR_SERVER_OVERLOADED: {
+    status: 503,
+    title: 'The gateway cannot take the request now (it is shutting down or overloaded)',
+    action: 'Retry after the Retry-After delay, possibly on another gateway node; nothing of the request was admitted.',
+  },
+  EDX_ERR_SERVER_INTERNAL: {
+    status: 500,
+    title: 'The gateway failed unexpectedly',
+    action: 'Retry; if it persists, operators should look up the request id of the reply in the gateway log.',
   },
 } as const satisfies Record<string, CatalogueEntry>;
 

@@ -1,0 +1,180 @@
+// The one config schema: every key, its type, its default, its environment variable and what it is
+// for. The `Config` type is derived from this object, so a key exists in exactly one place
+// (DESIGN, Conventions: "the type is derived from the schema, never written twice").
+
+/** A string setting; `optional` ones have no default and read as `undefined` when unset. */
+export interface StringSpec {
+  readonly type: 'string';
+  readonly doc: string;
+  readonly env?: string;
+  readonly default?: string;
+  readonly optional?: true;
+  /** Never echoed in errors or logs (tokens, passwords in URLs). */
+  readonly secret?: true;
+  readonly minLength?: number;
+  readonly pattern?: RegExp;
+  /** What `pattern` means, for the error message. */
+  readonly patternHint?: string;
+}
+
+/** An integer setting with an inclusive range. */
+export interface IntegerSpec {
+  readonly type: 'integer';
+  readonly doc: string;
+  readonly env?: string;
+  readonly default: number;
+  readonly min?: number;
+  readonly max?: number;
+}
+
+/** A boolean setting; the environment accepts true/false/1/0. */
+export interface BooleanSpec {
+  readonly type: 'boolean';
+  readonly doc: string;
+  readonly env?: string;
+  readonly default: boolean;
+}
+
+/** A setting that takes one of a closed set of strings. */
+export interface EnumSpec {
+  readonly type: 'enum';
+  readonly doc: string;
+  readonly env?: string;
+  readonly values: readonly string[];
+  readonly default: string;
+}
+
+/** One leaf of the schema. */
+export type LeafSpec = StringSpec | IntegerSpec | BooleanSpec | EnumSpec;
+
+/** A group of settings; groups nest. No group has a key named `type` (that marks a leaf). */
+export interface GroupSpec {
+  readonly [key: string]: LeafSpec | GroupSpec;
+}
+
+/** pino levels accepted by LOG_LEVEL. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** The schema. Env var names are the operator-facing contract; JSON files use the nested keys. */
+export const CONFIG_SCHEMA = {
+  server: {
+    // 127.0.0.1 by default: a fresh `npm start` holds demo tokens and must not be reachable from the
+    // network by accident. Containers set HOST=0.0.0.0 explicitly (the Dockerfile does).
+    host: { type: 'string', env: 'HOST', default: '127.0.0.1', minLength: 1, doc: 'Address the HTTP server listens on.' },
+    port: { type: 'integer', env: 'PORT', default: 8080, min: 0, max: 65535, doc: 'TCP port of the HTTP server (0 picks a free one).' },
+    // 80 MiB: a 50 MB attachment (the seed 001 maximum) is about 67 MB once base64-encoded, plus the envelope.
+    bodyLimitBytes: {
+      type: 'integer',
+      env: 'BODY_LIMIT_BYTES',
+      default: 83_886_080,
+      min: 1024,
+      max: 1_073_741_824,
+      doc: 'Largest request body accepted, in bytes.',
+    },
+    shutdownTimeoutMs: {
+      type: 'integer',
+      env: 'SHUTDOWN_TIMEOUT_MS',
+      default: 10_000,
+      min: 0,
+      max: 600_000,
+      doc: 'How long a graceful shutdown waits for in-flight requests and deliveries.',
+    },
+  },
+  store: {
+    dataDir: { type: 'string', env: 'DATA_DIR', default: './data', minLength: 1, doc: 'Folder of the embedded database and the payload files (resolved against the working directory).' },
+    databaseUrl: {
+      type: 'string',
+      env: 'DATABASE_URL',
+      optional: true,
+      secret: true,
+      pattern: /^postgres(ql)?:\/\/\S+$/,
+      patternHint: 'a postgres:// or postgresql:// connection URL',
+      doc: 'Postgres connection URL; unset runs the embedded PGlite database in DATA_DIR.',
+    },
+    poolSize: { type: 'integer', env: 'DATABASE_POOL_SIZE', default: 10, min: 1, max: 500, doc: 'Connections in the Postgres pool (the listener uses one more).' },
+  },
+  log: {
+    level: { type: 'enum', env: 'LOG_LEVEL', values: LOG_LEVELS, default: 'info', doc: 'pino log level.' },
+  },
+  budgetMs: {
+    type: 'integer',
+    env: 'BUDGET_MS',
+    default: 5000,
+    min: 1,
+    max: 3_600_000,
+    // seed 000, Điều 9.5: at most 5 s per send/receive.
+    doc: 'End-to-end budget of one send/receive; deadline = admission + budget.',
+  },
+  delivery: {
+    workers: { type: 'integer', env: 'DELIVERY_WORKERS', default: 4, min: 0, max: 256, doc: 'Concurrent delivery workers per node (0 disables delivery on this node).' },
+    batchSize: { type: 'integer', env: 'DELIVERY_BATCH_SIZE', default: 10, min: 1, max: 1000, doc: 'Deliveries claimed per query.' },
+    maxAttempts: { type: 'integer', env: 'DELIVERY_MAX_ATTEMPTS', default: 10, min: 1, max: 1000, doc: 'Attempts before a delivery is dead-lettered.' },
+    leaseMs: {
+      type: 'integer',
+      env: 'DELIVERY_LEASE_MS',
+      default: 30_000,
+      min: 100,
+      max: 3_600_000,
+      doc: 'How long a claimed delivery stays reserved; an expired lease (crashed node) is claimed again.',
+    },
+    retryBaseMs: { type: 'integer', env: 'RETRY_BASE_MS', default: 250, min: 1, max: 3_600_000, doc: 'First retry delay; doubles per attempt, with jitter.' },
+    retryMaxMs: { type: 'integer', env: 'RETRY_MAX_MS', default: 300_000, min: 1, max: 86_400_000, doc: 'Longest retry delay.' },
+    circuitFailureThreshold: {
+      type: 'integer',
+      env: 'CIRCUIT_FAILURE_THRESHOLD',
+      default: 5,
+      min: 1,
+      max: 10_000,
+      doc: 'Consecutive failures that open the circuit of a route.',
+    },
+    circuitCooldownMs: { type: 'integer', env: 'CIRCUIT_COOLDOWN_MS', default: 30_000, min: 1, max: 3_600_000, doc: 'How long an open circuit waits before a trial call.' },
+    sweepIntervalMs: {
+      type: 'integer',
+      env: 'SWEEP_INTERVAL_MS',
+      default: 5000,
+      min: 10,
+      max: 3_600_000,
+      doc: 'Fallback poll for due deliveries; notifications wake workers earlier, correctness never depends on them.',
+    },
+  },
+  webhook: {
+    secret: { type: 'string', env: 'WEBHOOK_SECRET', optional: true, secret: true, minLength: 16, doc: 'Default HMAC-SHA256 key for webhook signatures (a route may carry its own).' },
+  },
+  admin: {
+    // A config secret rather than a client flag: operators hold it apart from the agencies' tokens,
+    // and unset (the default) leaves the admin endpoints closed.
+    token: { type: 'string', env: 'ADMIN_TOKEN', optional: true, secret: true, minLength: 16, doc: 'Bearer token of the admin endpoints (dead letter, re-queue); unset disables them.' },
+  },
+} as const satisfies GroupSpec;
+
+type ValueOf<L> = L extends { readonly type: 'string'; readonly optional: true }
+  ? string | undefined
+  : L extends { readonly type: 'string' }
+    ? string
+    : L extends { readonly type: 'integer' }
+      ? number
+      : L extends { readonly type: 'boolean' }
+        ? boolean
+        : L extends { readonly type: 'enum'; readonly values: readonly (infer V)[] }
+          ? V
+          : never;
+
+/** The value type described by a schema group (deeply readonly). */
+export type ConfigOf<S> = {
+  readonly [K in keyof S]: S[K] extends { readonly type: string } ? ValueOf<S[K]> : ConfigOf<S[K]>;
+};
+
+/** The validated, frozen configuration of one gateway. */
+export type Config = ConfigOf<typeof CONFIG_SCHEMA>;
+
+/** A partial config in the shape of the JSON files (null = unset), e.g. overrides given by tests. */
+export type ConfigInput = InputOf<typeof CONFIG_SCHEMA>;
+
+type InputOf<S> = {
+  readonly [K in keyof S]?: S[K] extends { readonly type: string } ? ValueOf<S[K]> | null : InputOf<S[K]>;
+};
+
+/** True for a leaf of the schema (a group never has a string-valued `type`). */
+export function isLeaf(node: LeafSpec | GroupSpec): node is LeafSpec {
+  return typeof node.type === 'string';
+}

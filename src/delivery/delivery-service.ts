@@ -1,0 +1,389 @@
+// The delivery workers of one node: claim due deliveries (FOR UPDATE SKIP LOCKED, urgent first),
+// route each to its recipient's adapter, record the outcome — delivered, retry later with backoff,
+// or dead letter — and keep the deadline bookkeeping. Workers sleep until woken (LISTEN/NOTIFY, or
+// the in-process signal intake rings after COMMIT) or until the next retry is due; the sweep
+// interval only bounds that sleep, so correctness never depends on a notification arriving.
+
+import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import { isDeliveryResult } from '../adapters/contract.ts';
+import type { Adapter, DeliveryResult, RouteConfig } from '../adapters/contract.ts';
+import { isPriority } from '../edxml/codes.ts';
+import { EdxError } from '../errors.ts';
+import type { ErrorCode } from '../errors.ts';
+import { deliveryLogger, withContext } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { DELIVERIES_CHANNEL } from '../store/channels.ts';
+import type { Store, Unlisten } from '../store/open-store.ts';
+import { claimDeliveries, nextClaimAt } from '../store/queries/claim-deliveries.ts';
+import type { ClaimedDelivery } from '../store/queries/claim-deliveries.ts';
+import { completeDelivery } from '../store/queries/complete-delivery.ts';
+import { deferDelivery } from '../store/queries/defer-delivery.ts';
+import { deadLetterDelivery, failDelivery } from '../store/queries/fail-delivery.ts';
+import { markLateDeliveries } from '../store/queries/mark-late-deliveries.ts';
+import { AdapterPool } from './adapter-pool.ts';
+import { retryDelayMs } from './backoff.ts';
+import type { RetryPolicy } from './backoff.ts';
+import { CircuitBreaker } from './circuit-breaker.ts';
+import type { CircuitState } from './circuit-breaker.ts';
+import { WakeSignal } from './wake-signal.ts';
+
+/** Where delivery finds the route of a recipient; the gateway's directory cache implements it. */
+export interface RouteSource {
+  /**
+   * The route that reaches `recipient` now (the directory may have changed since admission), or
+   * undefined when it names a route that does not exist. `admittedRouteId` is the route recorded at
+   * admission, used when the recipient is no longer in the directory.
+   */
+  routeFor(recipient: string, admittedRouteId: string): Promise<RouteConfig | undefined>;
+}
+
+/** Tuning of the workers (from config.delivery). */
+export interface DeliveryOptions {
+  /** Concurrent worker loops; 0 disables delivery on this node. */
+  readonly workers: number;
+  readonly batchSize: number;
+  readonly leaseMs: number;
+  readonly maxAttempts: number;
+  readonly retry: RetryPolicy;
+  readonly circuitFailureThreshold: number;
+  readonly circuitCooldownMs: number;
+  /** Longest sleep of an idle worker, and the period of the deadline check. */
+  readonly sweepIntervalMs: number;
+  readonly defaultWebhookSecret?: string | undefined;
+}
+
+/** What the workers need. */
+export interface DeliveryDeps {
+  readonly store: Pick<Store, 'db' | 'payloads' | 'listen'>;
+  readonly routes: RouteSource;
+  readonly metrics: Pick<Metrics, 'observeStage' | 'endToEndLatency' | 'deadlineMisses' | 'deliveryAttempts'>;
+  readonly logger: Logger;
+  /** Shared with intake's onAdmitted; a fresh one when absent. */
+  readonly signal?: WakeSignal | undefined;
+  /** The clock adapters get; default the real one. */
+  readonly clock?: (() => Date) | undefined;
+  /** [0, 1) for jitter; default Math.random. */
+  readonly random?: (() => number) | undefined;
+}
+
+/** How the workers are doing, for /health. */
+export interface WorkersStatus {
+  readonly configured: number;
+  /** Worker loops currently running (equal to `configured` while healthy). */
+  readonly running: number;
+  readonly stopping: boolean;
+  /** Deliveries being attempted right now. */
+  readonly inFlight: number;
+  /** The last error a loop met (database unreachable…), if its last iteration failed. */
+  readonly lastError?: string | undefined;
+  readonly circuits: Readonly<Record<string, { readonly state: CircuitState; readonly consecutiveFailures: number }>>;
+}
+
+/** Least sleep of an idle worker: a row due "now" but still locked by another claimer is retried this soon. */
+const MIN_IDLE_MS = 10;
+/** How long a delivery waits when this node's adapter is shutting down (another node, or the restart, takes it). */
+const NOT_RUNNING_DEFER_MS = 1000;
+
+/** The delivery workers of one node. */
+export class DeliveryService {
+  readonly #options: DeliveryOptions;
+  readonly #deps: DeliveryDeps;
+  readonly #log: Logger;
+  readonly #signal: WakeSignal;
+  readonly #random: () => number;
+  readonly #adapters: AdapterPool;
+  readonly #breakers = new Map<string, CircuitBreaker>();
+  readonly #reads = new Map<string, Promise<Buffer>>();
+  readonly #loops = new Set<Promise<void>>();
+  #inFlight = 0;
+  #started = false;
+  #stopping = false;
+  #lastError: string | undefined;
+  #unlisten: Unlisten | undefined;
+  #sweepTimer: NodeJS.Timeout | undefined;
+  #sweeping: Promise<void> | undefined;
+  #stopped: Promise<{ readonly drained: boolean }> | undefined;
+
+  constructor(options: DeliveryOptions, deps: DeliveryDeps) {
+    this.#options = options;
+    this.#deps = deps;
+    this.#log = withContext(deps.logger, { job: 'delivery' });
+    this.#signal = deps.signal ?? new WakeSignal();
+    this.#random = deps.random ?? Math.random;
+    this.#adapters = new AdapterPool({
+      deps: { logger: withContext(deps.logger, { job: 'adapter' }), clock: deps.clock ?? (() => new Date()) },
+      defaultWebhookSecret: options.defaultWebhookSecret,
+      logger: this.#log,
+    });
+  }
+
+  /** The signal that wakes these workers (intake rings it after COMMIT). */
+  get signal(): WakeSignal {
+    return this.#signal;
+  }
+
+  /** Wakes idle workers: deliveries were queued. */
+  wake(): void {
+    this.#signal.wake();
+  }
+
+  /** Subscribes to notifications and starts the worker loops and the deadline sweep. */
+  async start(): Promise<void> {
+    if (this.#started || this.#stopping) return;
+    this.#started = true;
+    if (this.#options.workers === 0) return;
+    this.#unlisten = await this.#deps.store.listen(DELIVERIES_CHANNEL, () => this.#signal.wake());
+    for (let i = 0; i < this.#options.workers; i++) {
+      const loop = this.#loop(i).finally(() => this.#loops.delete(loop));
+      this.#loops.add(loop);
+    }
+    this.#sweepTimer = setInterval(() => {
+      this.#sweeping ??= this.#sweep().finally(() => {
+        this.#sweeping = undefined;
+      });
+    }, this.#options.sweepIntervalMs);
+    this.#sweepTimer.unref();
+  }
+
+  /**
+   * Stops claiming, lets the deliveries in flight finish for up to `timeoutMs`, then closes the
+   * adapters. Deliveries still running after that keep their lease and are claimed again once it
+   * expires (by another node or after the restart), with the same delivery id. Idempotent: later
+   * calls share the first call's outcome.
+   */
+  stop(timeoutMs: number): Promise<{ readonly drained: boolean }> {
+    this.#stopped ??= this.#stop(timeoutMs);
+    return this.#stopped;
+  }
+
+  async #stop(timeoutMs: number): Promise<{ readonly drained: boolean }> {
+    this.#stopping = true;
+    if (this.#sweepTimer !== undefined) clearInterval(this.#sweepTimer);
+    this.#signal.wake();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), timeoutMs);
+    });
+    const outcome = await Promise.race([Promise.allSettled([...this.#loops, this.#sweeping]).then(() => 'drained' as const), timedOut]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') this.#log.warn({ inFlight: this.#inFlight }, 'shutdown: deliveries still in flight; their leases will expire and they will be retried');
+    await this.#unlisten?.().catch((error: unknown) => this.#log.warn({ err: error }, 'unlisten failed'));
+    await this.#adapters.close();
+    return { drained: outcome === 'drained' };
+  }
+
+  /** Worker and circuit state, for /health. */
+  status(): WorkersStatus {
+    const circuits: Record<string, { state: CircuitState; consecutiveFailures: number }> = {};
+    for (const [id, b] of this.#breakers) circuits[id] = { state: b.state, consecutiveFailures: b.consecutiveFailures };
+    return {
+      configured: this.#options.workers,
+      running: this.#loops.size,
+      stopping: this.#stopping,
+      inFlight: this.#inFlight,
+      ...(this.#lastError === undefined ? {} : { lastError: this.#lastError }),
+      circuits,
+    };
+  }
+
+  /** Health of the adapters built so far. */
+  adapterHealth(): ReturnType<AdapterPool['health']> {
+    return this.#adapters.health();
+  }
+
+  async #loop(index: number): Promise<void> {
+    const log = this.#log.child({ worker: index });
+    let errorDelayMs = 0;
+    while (!this.#stopping) {
+      const generation = this.#signal.generation;
+      try {
+        const claimed = await claimDeliveries(this.#deps.store.db, { limit: this.#options.batchSize, leaseMs: this.#options.leaseMs });
+        errorDelayMs = 0;
+        this.#lastError = undefined;
+        if (claimed.length > 0) {
+          // A batch is delivered concurrently: one slow receiver must not hold up the others' budget.
+          await Promise.all(claimed.map((c) => this.#deliver(c)));
+          continue;
+        }
+        await this.#signal.wait(generation, await this.#idleMs());
+      } catch (error) {
+        if (this.#stopping) break;
+        // The database is unreachable (or a bug): back off, but keep the loop alive; /health reports it.
+        this.#lastError = error instanceof Error ? error.message : String(error);
+        errorDelayMs = Math.min(Math.max(errorDelayMs * 2, 100), this.#options.sweepIntervalMs);
+        log.error({ err: error, retryInMs: errorDelayMs }, 'delivery worker iteration failed');
+        await this.#signal.wait(this.#signal.generation, errorDelayMs);
+      }
+    }
+  }
+
+  /** How long an idle worker sleeps: until the next retry or lease expiry, at most the sweep interval. */
+  async #idleMs(): Promise<number> {
+    const sweep = this.#options.sweepIntervalMs;
+    const next = await nextClaimAt(this.#deps.store.db);
+    if (next === null) return sweep;
+    return Math.min(sweep, Math.max(MIN_IDLE_MS, next.getTime() - Date.now()));
+  }
+
+  /** Flags deliveries that passed their deadline while waiting, and counts them. */
+  async #sweep(): Promise<void> {
+    try {
+      const late = await markLateDeliveries(this.#deps.store.db);
+      if (late.length === 0) return;
+      this.#deps.metrics.deadlineMisses.inc(late.length);
+      for (const d of late) {
+        deliveryLogger(this.#log, d).warn({ deadlineAt: d.deadlineAt.toISOString() }, 'delivery missed its deadline; still retrying');
+      }
+    } catch (error) {
+      this.#log.warn({ err: error }, 'deadline sweep failed');
+    }
+  }
+
+  /** One attempt at one claimed delivery. Never throws: every outcome is recorded or logged. */
+  async #deliver(claim: ClaimedDelivery): Promise<void> {
+    this.#inFlight++;
+    const log = deliveryLogger(this.#deps.logger, { ...claim, attempt: claim.attempt });
+    try {
+      this.#deps.metrics.observeStage('wait_to_claim', Math.max(0, claim.claimedAt.getTime() - claim.dueAt.getTime()));
+      if (claim.reclaimed) log.warn('the previous claim of this delivery expired (node crashed or hung); attempting again');
+      await this.#attempt(claim, log);
+    } catch (error) {
+      // Recording the outcome failed (database gone): the lease expires and the delivery is retried.
+      log.error({ err: error }, 'delivery attempt could not be recorded; it will be retried when its lease expires');
+    } finally {
+      this.#inFlight--;
+    }
+  }
+
+  async #attempt(claim: ClaimedDelivery, log: Logger): Promise<void> {
+    const db = this.#deps.store.db;
+    const route = await this.#deps.routes.routeFor(claim.recipient, claim.routeId);
+    if (route === undefined) {
+      this.#deps.metrics.deliveryAttempts.inc({ route_kind: 'unknown', outcome: 'error' });
+      await this.#retry(claim, log, 'EDX_ERR_ADAPTER_ROUTE_INVALID', `route ${claim.routeId} of ${claim.recipient} does not exist`);
+      return;
+    }
+    const breaker = this.#breaker(route.id);
+    const permit = breaker.acquire();
+    if (!permit.allowed) {
+      // Up to 10 % jitter, so the deliveries held back by one open circuit do not return all at once.
+      const delayMs = Math.ceil(permit.retryInMs * (1 + this.#random() / 10));
+      await deferDelivery(db, { deliveryId: claim.deliveryId, attempt: claim.attempt, delayMs, reason: `circuit of route ${route.id} is open` });
+      log.debug({ routeId: route.id, delayMs }, 'route circuit open: delivery rescheduled, not attempted');
+      return;
+    }
+
+    let adapter: Adapter;
+    let result: DeliveryResult;
+    const started = performance.now();
+    try {
+      adapter = await this.#adapters.get(route);
+      const edxml = await this.#payload(claim.payloadRef);
+      const outcome: unknown = await adapter.deliver({
+        deliveryId: claim.deliveryId,
+        packetId: claim.packetId,
+        documentId: claim.documentId,
+        kind: claim.kind,
+        sender: claim.sender,
+        recipient: claim.recipient,
+        priority: isPriority(claim.priority) ? claim.priority : 0,
+        edxml,
+        deadline: claim.deadlineAt,
+        attempt: claim.attempt,
+      });
+      result = isDeliveryResult(outcome)
+        ? outcome
+        : { outcome: 'retry', code: 'EDX_ERR_SERVER_INTERNAL', reason: `the ${adapter.kind} adapter returned an invalid result` };
+    } catch (error) {
+      // A route the registry cannot serve, a missing payload, or an adapter bug: not the
+      // receiver's doing, so the circuit is left alone; the retry policy still bounds it.
+      breaker.release();
+      const code: ErrorCode = error instanceof EdxError ? error.code : 'EDX_ERR_SERVER_INTERNAL';
+      if (!(error instanceof EdxError)) log.error({ err: error }, 'delivery attempt failed unexpectedly');
+      this.#deps.metrics.deliveryAttempts.inc({ route_kind: route.kind, outcome: 'error' });
+      await this.#retry(claim, log, code, error instanceof Error ? error.message : String(error));
+      return;
+    } finally {
+      this.#deps.metrics.observeStage('deliver', performance.now() - started);
+    }
+
+    const kind = adapter.kind;
+    this.#deps.metrics.deliveryAttempts.inc({ route_kind: kind, outcome: result.outcome });
+    switch (result.outcome) {
+      case 'accepted': {
+        breaker.success();
+        const done = await completeDelivery(db, { deliveryId: claim.deliveryId, attempt: claim.attempt });
+        if (done === undefined) {
+          log.warn('delivered, but the claim was taken over meanwhile; the other claimer records it');
+          return;
+        }
+        this.#deps.metrics.endToEndLatency.observe({ route_kind: kind }, done.latencyMs / 1000);
+        if (done.newlyLate) this.#deps.metrics.deadlineMisses.inc();
+        log.info({ latencyMs: done.latencyMs, late: done.late, detail: result.detail }, result.awaitsAck ? 'available in the inbox' : 'delivered');
+        return;
+      }
+      case 'retry':
+        if (result.code === 'EDX_ERR_ADAPTER_NOT_RUNNING') {
+          // This node is shutting down: not an attempt, and not the receiver's fault.
+          breaker.release();
+          await deferDelivery(db, { deliveryId: claim.deliveryId, attempt: claim.attempt, delayMs: NOT_RUNNING_DEFER_MS, reason: result.reason });
+          return;
+        }
+        breaker.failure();
+        await this.#retry(claim, log, result.code, result.reason, result.retryAfterMs);
+        return;
+      case 'rejected': {
+        // The receiver answered, so the route works: a refusal is about this packet, not the route.
+        breaker.success();
+        const dead = await deadLetterDelivery(db, { deliveryId: claim.deliveryId, attempt: claim.attempt, error: `${result.code}: ${result.reason}` });
+        if (dead) log.warn({ code: result.code, reason: result.reason }, 'delivery refused by the recipient: dead-lettered');
+        return;
+      }
+    }
+  }
+
+  /** Records a transient failure: a retry after backoff, or the dead letter after the last attempt. */
+  async #retry(claim: ClaimedDelivery, log: Logger, code: ErrorCode, reason: string, hintMs?: number): Promise<void> {
+    const retryInMs = retryDelayMs(claim.attempt, this.#options.retry, this.#random, hintMs);
+    const failed = await failDelivery(this.#deps.store.db, {
+      deliveryId: claim.deliveryId,
+      attempt: claim.attempt,
+      error: `${code}: ${reason}`,
+      retryInMs,
+      maxAttempts: this.#options.maxAttempts,
+    });
+    if (failed === undefined) log.warn('attempt failed, but the claim was taken over meanwhile');
+    else if (failed.outcome === 'dead') log.warn({ code, reason, attempts: failed.attempts }, 'delivery failed its last attempt: dead-lettered');
+    else log.info({ code, reason, retryInMs, attempts: failed.attempts }, 'delivery attempt failed; retrying');
+  }
+
+  #breaker(routeId: string): CircuitBreaker {
+    let breaker = this.#breakers.get(routeId);
+    if (breaker === undefined) {
+      breaker = new CircuitBreaker({
+        failureThreshold: this.#options.circuitFailureThreshold,
+        cooldownMs: this.#options.circuitCooldownMs,
+        onStateChange: (from, to) => {
+          const level = to === 'open' ? 'warn' : 'info';
+          this.#log[level]({ routeId, from, to }, `circuit of route ${routeId} is ${to}`);
+        },
+      });
+      this.#breakers.set(routeId, breaker);
+    }
+    return breaker;
+  }
+
+  /**
+   * The packet bytes. Deliveries of one packet to several recipients are usually in flight together
+   * (same batch); they share one read, so a 67 MB packet is held once, not once per recipient.
+   */
+  #payload(ref: string): Promise<Buffer> {
+    let read = this.#reads.get(ref);
+    if (read === undefined) {
+      read = this.#deps.store.payloads.get(ref).finally(() => this.#reads.delete(ref));
+      this.#reads.set(ref, read);
+    }
+    return read;
+  }
+}

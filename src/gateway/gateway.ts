@@ -1,0 +1,165 @@
+// The gateway of one node, without HTTP: the store, the directory cache, authentication, intake, the
+// delivery workers and the metrics, wired together. app.ts puts the HTTP API in front of it; tests
+// and the CLI's in-process mode can use it directly.
+
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.ts';
+import { DeliveryService } from '../delivery/delivery-service.ts';
+import type { WorkersStatus } from '../delivery/delivery-service.ts';
+import { createLogger } from '../observability/logger.ts';
+import { createMetrics } from '../observability/metrics.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { Intake } from '../pipeline/intake.ts';
+import { migrateToLatest, migrationStatus } from '../store/migrate.ts';
+import { openStore } from '../store/open-store.ts';
+import type { Store } from '../store/open-store.ts';
+import { queueStats } from '../store/queries/queue-stats.ts';
+import { ClientAuth } from './client-auth.ts';
+import { DirectoryCache } from './directory-cache.ts';
+
+/** How a gateway is put together; every field is optional. */
+export interface GatewayOptions {
+  /** An open store to use (the caller keeps ownership and closes it); default: open the one the config names. */
+  readonly store?: Store | undefined;
+  /** The root logger; default: a pino logger on stdout at the config's level. */
+  readonly logger?: Logger | undefined;
+  /** Apply pending migrations when opening (default true). */
+  readonly migrate?: boolean | undefined;
+  /** Directory snapshot lifetime (default 5 s). */
+  readonly directoryTtlMs?: number | undefined;
+  /** Export Node process metrics (default true; tests running many gateways turn it off). */
+  readonly processMetrics?: boolean | undefined;
+  /** [0, 1) for retry jitter; default Math.random. */
+  readonly random?: (() => number) | undefined;
+}
+
+/** What /health reports. */
+export interface HealthReport {
+  readonly status: 'ok' | 'unavailable';
+  readonly checks: {
+    readonly database: { readonly ok: boolean; readonly dialect: Store['dialect']; readonly detail?: string | undefined };
+    readonly migrations: { readonly ok: boolean; readonly current: string | null; readonly pending: readonly string[]; readonly detail?: string | undefined };
+    readonly workers: { readonly ok: boolean } & WorkersStatus;
+  };
+}
+
+/** One gateway node's services. */
+export class Gateway {
+  readonly config: Config;
+  readonly store: Store;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly directory: DirectoryCache;
+  readonly auth: ClientAuth;
+  readonly intake: Intake;
+  readonly delivery: DeliveryService;
+  readonly #ownsStore: boolean;
+  #state: 'open' | 'started' | 'closing' | 'closed' = 'open';
+  #closing: Promise<void> | undefined;
+
+  private constructor(config: Config, store: Store, ownsStore: boolean, logger: Logger, options: GatewayOptions) {
+    this.config = config;
+    this.store = store;
+    this.#ownsStore = ownsStore;
+    this.logger = logger;
+    this.metrics = createMetrics({ queueSnapshot: () => queueStats(store.db), processMetrics: options.processMetrics ?? true });
+    this.directory = new DirectoryCache(store, { ttlMs: options.directoryTtlMs, logger });
+    this.auth = new ClientAuth(store, { adminToken: config.admin.token });
+    const d = config.delivery;
+    this.delivery = new DeliveryService(
+      {
+        workers: d.workers,
+        batchSize: d.batchSize,
+        leaseMs: d.leaseMs,
+        maxAttempts: d.maxAttempts,
+        retry: { baseMs: d.retryBaseMs, maxMs: d.retryMaxMs },
+        circuitFailureThreshold: d.circuitFailureThreshold,
+        circuitCooldownMs: d.circuitCooldownMs,
+        sweepIntervalMs: d.sweepIntervalMs,
+        defaultWebhookSecret: config.webhook.secret,
+      },
+      { store, routes: this.directory, metrics: this.metrics, logger, random: options.random },
+    );
+    this.intake = new Intake({
+      store,
+      directory: this.directory,
+      metrics: this.metrics,
+      budgetMs: config.budgetMs,
+      // NOTIFY reaches every node after COMMIT; this node's own workers are woken without the round trip.
+      onAdmitted: () => this.delivery.wake(),
+    });
+  }
+
+  /** Opens the store (unless given), applies migrations, and builds the services; workers are not started yet. */
+  static async open(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
+    const logger = options.logger ?? createLogger(config);
+    const store = options.store ?? (await openStore(config, { log: logger }));
+    try {
+      if (options.migrate ?? true) {
+        const applied = await migrateToLatest(store.db);
+        if (applied.length > 0) logger.info({ applied }, 'database migrations applied');
+      }
+      const gateway = new Gateway(config, store, options.store === undefined, logger, options);
+      // Fail at start, not on the first packet, when the directory cannot be read.
+      await gateway.directory.reload();
+      return gateway;
+    } catch (error) {
+      if (options.store === undefined) await store.close().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  /** Starts the delivery workers (idempotent). */
+  async start(): Promise<void> {
+    if (this.#state !== 'open') return;
+    this.#state = 'started';
+    await this.delivery.start();
+    this.logger.info({ workers: this.config.delivery.workers, dialect: this.store.dialect }, 'delivery workers started');
+  }
+
+  /**
+   * Stops the workers — deliveries in flight get up to the config's shutdown timeout — then closes
+   * the store if the gateway opened it. Idempotent.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      const { drained } = await this.stopWorkers();
+      if (this.#ownsStore) await this.store.close();
+      this.#state = 'closed';
+      this.logger.info({ drained }, 'gateway closed');
+    })();
+    return this.#closing;
+  }
+
+  /**
+   * Stops claiming new deliveries and waits (up to the shutdown timeout) for those in flight.
+   * Shutdown calls it as soon as it begins, so deliveries drain while HTTP requests do. Idempotent.
+   */
+  stopWorkers(): Promise<{ readonly drained: boolean }> {
+    this.#state = 'closing';
+    return this.delivery.stop(this.config.server.shutdownTimeoutMs);
+  }
+
+  /** Database reachable, migrations current, workers alive. */
+  async health(): Promise<HealthReport> {
+    const database: { ok: boolean; dialect: Store['dialect']; detail?: string } = { ok: true, dialect: this.store.dialect };
+    try {
+      await this.store.ping();
+    } catch (error) {
+      database.ok = false;
+      database.detail = error instanceof Error ? error.message : String(error);
+    }
+    let migrations: HealthReport['checks']['migrations'];
+    try {
+      const status = await migrationStatus(this.store.db);
+      migrations = { ok: status.pending.length === 0, current: status.current, pending: status.pending };
+    } catch (error) {
+      migrations = { ok: false, current: null, pending: [], detail: error instanceof Error ? error.message : String(error) };
+    }
+    const w = this.delivery.status();
+    const workersOk = this.#state === 'started' && !w.stopping && w.running === w.configured;
+    const workers = { ok: workersOk, ...w };
+    const ok = database.ok && migrations.ok && workers.ok;
+    return { status: ok ? 'ok' : 'unavailable', checks: { database, migrations, workers } };
+  }
+}

@@ -1,0 +1,210 @@
+// Intake: the synchronous part of a packet's way, inside the sender's request. decode → validate →
+// verify → admit, each timed; the reply is given only after the admitting COMMIT, and intake never
+// calls delivery — it enqueues through the store and rings the wake-up (DESIGN, The flow of a packet).
+// Nothing here knows HTTP: refusals are EdxErrors with catalogued codes, the API maps them.
+
+import type { Logger } from 'pino';
+import { parsePacket } from '../edxml/parse.ts';
+import type { ParseOptions } from '../edxml/parse.ts';
+import { validatePacket } from '../edxml/validate.ts';
+import type { ValidateOptions } from '../edxml/validate.ts';
+import { documentIdOf, senderOf } from '../edxml/model.ts';
+import type { Packet } from '../edxml/model.ts';
+import { EdxError, issue } from '../errors.ts';
+import type { Issue } from '../errors.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { Store } from '../store/open-store.ts';
+import { admitPacket } from '../store/queries/admit-packet.ts';
+import type { AdmittedPacket } from '../store/queries/admit-packet.ts';
+import { payloadRef } from '../store/payloads.ts';
+import { idempotencyKey } from './idempotency.ts';
+import { resolveRecipients } from './recipients.ts';
+import type { DirectorySource } from './recipients.ts';
+import { StageTimer } from './stage-timer.ts';
+
+/** What the verify stage concluded. Signature checking is a later issue; the stage already exists so timings and the verdict column are final. */
+export type SignatureVerdict = 'not-checked';
+
+/** The client on whose behalf a packet is submitted. */
+export interface IntakeClient {
+  readonly clientId: string;
+  /** The agency codes it may send as. */
+  readonly agencies: readonly string[];
+}
+
+/** One submission. */
+export interface IntakeRequest {
+  /** The packet bytes exactly as received; they are stored and delivered unchanged. */
+  readonly bytes: Buffer;
+  readonly client: IntakeClient;
+  /** When the request arrived: the deadline and the end-to-end latency count from here. */
+  readonly receivedAt: Date;
+  /** The request's logger; intake binds the packet's context (agency, documentId, packetId) to it. */
+  readonly log: Logger;
+}
+
+/** One delivery as the sender's receipt lists it. */
+export interface ReceiptDelivery {
+  /** The agency that receives (the successor, when the sender addressed a closed code). */
+  readonly to: string;
+  readonly deliveryId: string;
+  /** The state at admission: a receipt replayed for a duplicate is the original one. */
+  readonly state: 'queued';
+  /** The closed code the sender addressed, when `to` is its successor. */
+  readonly aliasOf?: string | undefined;
+}
+
+/** What the sender is told: the same body for the first post and for every duplicate of it. */
+export interface AdmissionReceipt {
+  readonly packetId: string;
+  readonly documentId: string;
+  readonly deliveries: readonly ReceiptDelivery[];
+  /** Tolerated deviations decode found (e.g. a quirk of the official samples). */
+  readonly warnings: readonly Issue[];
+}
+
+/** `admitted`: new (answer 202); `duplicate`: the same packet again (answer 200, nothing created). */
+export interface IntakeResult {
+  readonly outcome: 'admitted' | 'duplicate';
+  readonly receipt: AdmissionReceipt;
+}
+
+/** What intake needs. */
+export interface IntakeDeps {
+  readonly store: Pick<Store, 'db' | 'payloads'>;
+  readonly directory: DirectorySource;
+  readonly metrics: Pick<Metrics, 'observeStage' | 'packetsAdmitted' | 'packetsRejected' | 'packetsDuplicate'>;
+  /** End-to-end budget; deadline = received + budget. */
+  readonly budgetMs: number;
+  /** Called after a COMMIT that queued deliveries: the in-process wake-up of this node's workers. */
+  readonly onAdmitted?: (() => void) | undefined;
+  readonly parseOptions?: ParseOptions | undefined;
+  /** Validation options except `now`, which is the request's arrival. */
+  readonly validateOptions?: Partial<Omit<ValidateOptions, 'now'>> | undefined;
+}
+
+/** The intake pipeline of one gateway. */
+export class Intake {
+  readonly #deps: IntakeDeps;
+
+  constructor(deps: IntakeDeps) {
+    this.#deps = deps;
+  }
+
+  /** Runs the stages; resolves once the packet is durable (or found to be a duplicate), throws EdxError on refusal. */
+  async submit(request: IntakeRequest): Promise<IntakeResult> {
+    try {
+      return await this.#submit(request);
+    } catch (error) {
+      if (error instanceof EdxError) this.#deps.metrics.packetsRejected.inc({ code: error.code });
+      throw error;
+    }
+  }
+
+  async #submit(request: IntakeRequest): Promise<IntakeResult> {
+    const deps = this.#deps;
+    const timer = new StageTimer(deps.metrics);
+    const { bytes, client, log } = request;
+
+    const decoded = await timer.run('decode', () => {
+      if (bytes.byteLength === 0) {
+        throw EdxError.fromIssues([issue('EDX_ERR_XML_MALFORMED', 'body', 'The request body is empty; post one edXML packet.')]);
+      }
+      const parsed = parsePacket(bytes, deps.parseOptions);
+      if (!parsed.ok) throw EdxError.fromIssues(parsed.issues);
+      return parsed;
+    });
+    const packet = decoded.value;
+    const sender = senderOf(packet);
+    const documentId = documentIdOf(packet);
+    log.setBindings({ agency: sender, documentId });
+
+    const recipients = await timer.run('validate', async () => {
+      // Authorisation first: a client must not learn how another agency's packet would be judged.
+      if (!client.agencies.includes(sender)) {
+        throw new EdxError(
+          'EDX_ERR_AUTH_FORBIDDEN',
+          `this client may send as ${client.agencies.join(', ') || 'no agency'}, not as ${sender} (the packet's From).`,
+          [issue('EDX_ERR_AUTH_FORBIDDEN', 'MessageHeader/From/OrganId', `The client may not send as ${sender}.`, sender)],
+        );
+      }
+      const found = validatePacket(packet, { ...deps.validateOptions, now: request.receivedAt });
+      if (found.some((i) => i.severity === 'error')) throw EdxError.fromIssues([...decoded.warnings, ...found]);
+      const resolved = await resolveRecipients(packet, deps.directory);
+      if (!resolved.ok) throw EdxError.fromIssues(resolved.issues);
+      return { value: resolved.value, warnings: [...decoded.warnings, ...found] };
+    });
+
+    const verdict = await timer.run('verify', (): SignatureVerdict => 'not-checked');
+
+    const admitted = await timer.run('admit', async () => {
+      // The bytes are durable before the COMMIT that points at them (PayloadStore.put returns then).
+      const ref = await deps.store.payloads.put(bytes);
+      return admitPacket(deps.store.db, {
+        idempotencyKey: idempotencyKey(packet),
+        kind: packet.kind,
+        documentId,
+        sender,
+        businessType: packet.kind === 'document' ? (packet.business?.businessDocType ?? null) : null,
+        statusCode: packet.kind === 'status' ? packet.statusCode : null,
+        priority: priorityOf(packet),
+        subject: packet.kind === 'document' ? packet.header.subject : null,
+        sha256: payloadRef(bytes),
+        sizeBytes: bytes.byteLength,
+        payloadRef: ref,
+        clientId: client.clientId,
+        receivedAt: request.receivedAt,
+        budgetMs: deps.budgetMs,
+        signatureVerdict: verdict,
+        stageTimings: timer.timings(),
+        recipients: recipients.value,
+      });
+    });
+
+    log.setBindings({ packetId: admitted.packet.packetId });
+    const receipt = receiptOf(admitted.packet, recipients.warnings);
+    switch (admitted.outcome) {
+      case 'admitted':
+        deps.metrics.packetsAdmitted.inc({ kind: packet.kind });
+        deps.onAdmitted?.();
+        log.info({ recipients: receipt.deliveries.length, stageTimings: timer.timings() }, 'packet admitted');
+        return { outcome: 'admitted', receipt };
+      case 'duplicate':
+        deps.metrics.packetsDuplicate.inc({ kind: packet.kind });
+        log.info('duplicate packet: answered with the original receipt');
+        return { outcome: 'duplicate', receipt };
+      case 'conflict':
+        throw new EdxError(
+          'EDX_ERR_PACKET_CONFLICT',
+          `packet ${admitted.packet.packetId} was admitted for ${sender} with DocumentId ${documentId} and other content.`,
+          [
+            issue(
+              'EDX_ERR_PACKET_CONFLICT',
+              'MessageHeader/DocumentId',
+              `Packet ${admitted.packet.packetId}, admitted earlier, has this sender, DocumentId and business type but other bytes.`,
+              documentId,
+            ),
+          ],
+        );
+    }
+  }
+}
+
+function priorityOf(packet: Packet): number {
+  return packet.kind === 'document' ? (packet.header.otherInfo?.priority ?? 0) : 0;
+}
+
+/** The receipt of an admitted packet, built the same way for the first post and for a duplicate. */
+function receiptOf(packet: AdmittedPacket, warnings: readonly Issue[]): AdmissionReceipt {
+  return {
+    packetId: packet.packetId,
+    documentId: packet.documentId,
+    deliveries: packet.deliveries.map((d) => ({
+      to: d.to,
+      deliveryId: d.deliveryId,
+      state: 'queued',
+      ...(d.aliasOf === null ? {} : { aliasOf: d.aliasOf }),
+    })),
+    warnings: warnings.filter((w) => w.severity === 'warning'),
+  };
+}

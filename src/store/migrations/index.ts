@@ -1,0 +1,11 @@
+// The numbered migrations, listed statically: a file-system provider would need the .ts sources at
+// run time and a different path once compiled; a static list works the same under tsx, tap and dist.
+// Add a migration as `NNNN_what.ts` and list it here; never edit or renumber a released one.
+
+import type { Migration } from 'kysely';
+import * as m0001 from './0001_initial.ts';
+
+/** Every migration by name; names sort in the order they run. */
+export const MIGRATIONS: Readonly<Record<string, Migration>> = {
+  '0001_initial': m0001,
+};

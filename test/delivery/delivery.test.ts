@@ -1,0 +1,138 @@
+// The delivery workers against real receivers on loopback: retries keep the delivery id, a refusal
+// goes to the dead letter and an admin re-queue brings it back, urgent packets are claimed first,
+// an open circuit reschedules instead of attempting, and a late delivery is flagged, counted and
+// still delivered.
+
+import t from 'tap';
+import { WEBHOOK_HEADERS } from '../../src/adapters/webhook/webhook-adapter.ts';
+import { ADMIN_TOKEN, makeDocument, postHeaders, routeToWebhook, startReceiver, startTestGateway, waitFor } from '../api/gateway-fixture.ts';
+import type { TestGateway } from '../api/gateway-fixture.ts';
+
+const A = '000.00.15.H47';
+const B = '000.01.15.H47';
+const C = '000.02.15.H47';
+const DELIVERY_ID = WEBHOOK_HEADERS.deliveryId.toLowerCase();
+const ATTEMPT = WEBHOOK_HEADERS.attempt.toLowerCase();
+
+async function post(gw: TestGateway, to: readonly string[], priority?: 0 | 1 | 2 | 3 | 4): Promise<{ packetId: string; deliveryId: string }> {
+  const res = await gw.app.inject({ method: 'POST', url: '/v1/packets', headers: postHeaders(gw, A), payload: makeDocument({ to, ...(priority === undefined ? {} : { priority }) }) });
+  if (res.statusCode !== 202) throw new Error(`post failed: ${res.body}`);
+  const body = JSON.parse(res.body) as { packetId: string; deliveries: { deliveryId: string }[] };
+  return { packetId: body.packetId, deliveryId: body.deliveries[0]?.deliveryId ?? '' };
+}
+
+async function delivery(gw: TestGateway, id: string) {
+  return gw.db.store.db.selectFrom('deliveries').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+}
+
+async function eventTypes(gw: TestGateway, deliveryId: string): Promise<string[]> {
+  const rows = await gw.db.store.db.selectFrom('events').select('type').where('delivery_id', '=', deliveryId).orderBy('id').execute();
+  return rows.map((r) => r.type);
+}
+
+t.test('a receiver failing twice then answering 200: retried with the same delivery id, then delivered', async (t) => {
+  const receiver = await startReceiver(t, (n) => (n <= 2 ? 500 : 200));
+  const gw = await startTestGateway(t, { setup: (db) => routeToWebhook(db, C, 'webhook-c', receiver.url) });
+  const { deliveryId } = await post(gw, [C]);
+  const row = await waitFor('delivered', async () => {
+    const d = await delivery(gw, deliveryId);
+    return d.state === 'delivered' ? d : undefined;
+  });
+  t.equal(row.attempts, 3);
+  t.type(row.latency_ms, 'number');
+  t.equal(row.last_error, null, 'the last error is cleared on delivery');
+  t.same(receiver.received.map((r) => r.headers[DELIVERY_ID]), [deliveryId, deliveryId, deliveryId], 'the same delivery id every time');
+  t.same(receiver.received.map((r) => r.headers[ATTEMPT]), ['1', '2', '3']);
+  t.same(await eventTypes(gw, deliveryId), ['delivery_failed', 'delivery_failed', 'delivered']);
+  const metrics = await gw.app.inject({ method: 'GET', url: '/metrics' });
+  t.match(metrics.body, /edxgate_delivery_attempts_total\{route_kind="webhook",outcome="retry"\} 2/);
+  t.match(metrics.body, /edxgate_delivery_attempts_total\{route_kind="webhook",outcome="accepted"\} 1/);
+});
+
+t.test('a receiver answering 404: dead letter, listed, re-queued by the admin, then delivered', async (t) => {
+  const receiver = await startReceiver(t, () => 404);
+  const gw = await startTestGateway(t, { setup: (db) => routeToWebhook(db, C, 'webhook-c', receiver.url) });
+  const { deliveryId } = await post(gw, [C]);
+  await waitFor('dead', async () => (await delivery(gw, deliveryId)).state === 'dead');
+  t.equal(receiver.received.length, 1, 'a refusal is not retried');
+
+  const listed = await gw.app.inject({ method: 'GET', url: '/v1/deliveries?state=dead', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  t.equal(listed.statusCode, 200);
+  const items = (JSON.parse(listed.body) as { items: { deliveryId: string; state: string; attempts: number; lastError: string }[] }).items;
+  t.same(items.map((i) => [i.deliveryId, i.state, i.attempts]), [[deliveryId, 'dead', 1]]);
+  t.match(items[0]?.lastError, /^EDX_ERR_DELIVERY_REFUSED: HTTP 404/);
+
+  receiver.answerWith(() => 200);
+  const requeued = await gw.app.inject({ method: 'POST', url: `/v1/deliveries/${deliveryId}/requeue`, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  t.equal(requeued.statusCode, 200);
+  t.same(JSON.parse(requeued.body), { deliveryId, state: 'queued' });
+  await waitFor('delivered after the re-queue', async () => (await delivery(gw, deliveryId)).state === 'delivered');
+  t.same(receiver.received.map((r) => [r.headers[DELIVERY_ID], r.status]), [
+    [deliveryId, 404],
+    [deliveryId, 200],
+  ]);
+  t.same(await eventTypes(gw, deliveryId), ['dead_lettered', 'requeued', 'delivered']);
+  const dead = await gw.app.inject({ method: 'GET', url: '/v1/deliveries?state=dead', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  t.same(JSON.parse(dead.body).items, [], 'the dead letter is empty again');
+});
+
+t.test('the last allowed attempt dead-letters a delivery that keeps failing', async (t) => {
+  const receiver = await startReceiver(t, () => 503);
+  const gw = await startTestGateway(t, { config: { delivery: { maxAttempts: 3 } }, setup: (db) => routeToWebhook(db, C, 'webhook-c', receiver.url) });
+  const { deliveryId } = await post(gw, [C]);
+  await waitFor('dead', async () => (await delivery(gw, deliveryId)).state === 'dead');
+  t.equal(receiver.received.length, 3);
+  t.equal((await delivery(gw, deliveryId)).attempts, 3);
+  t.same(await eventTypes(gw, deliveryId), ['delivery_failed', 'delivery_failed', 'dead_lettered']);
+});
+
+t.test('urgent packets are claimed before ordinary ones', async (t) => {
+  // One worker taking one delivery at a time makes the claim order the delivery order.
+  const gw = await startTestGateway(t, { startWorkers: false, config: { delivery: { workers: 1, batchSize: 1 } } });
+  const ordinary = [await post(gw, [B]), await post(gw, [B]), await post(gw, [B])];
+  const urgent = await post(gw, [B], 3);
+  await gw.app.gateway.start();
+  const order = await waitFor('all four delivered', async () => {
+    const rows = await gw.db.store.db.selectFrom('events').select('delivery_id').where('type', '=', 'delivered').orderBy('id').execute();
+    return rows.length === 4 ? rows.map((r) => r.delivery_id) : undefined;
+  });
+  t.same(order, [urgent.deliveryId, ...ordinary.map((o) => o.deliveryId)], 'hỏa tốc first, then the others oldest first');
+});
+
+t.test('an open circuit reschedules the route\'s deliveries without attempting them; other routes go on', async (t) => {
+  const receiver = await startReceiver(t, () => 503);
+  const gw = await startTestGateway(t, {
+    config: { delivery: { workers: 1, batchSize: 1, circuitFailureThreshold: 2, circuitCooldownMs: 600_000 } },
+    setup: (db) => routeToWebhook(db, C, 'webhook-c', receiver.url),
+  });
+  const sent = [await post(gw, [C]), await post(gw, [C]), await post(gw, [C])];
+  // Settled: every delivery of the route is back in the queue, held back for the cooldown.
+  const rows = await waitFor('all three held back by the open circuit', async () => {
+    const found = await gw.db.store.db.selectFrom('deliveries').selectAll().where('recipient', '=', C).execute();
+    return found.length === 3 && found.every((d) => d.state === 'queued' && d.last_error === 'circuit of route webhook-c is open') ? found : undefined;
+  });
+  t.equal(receiver.received.length, 2, 'exactly the failures that opened it reached the receiver');
+  t.equal(rows.reduce((sum, r) => sum + r.attempts, 0), 2, 'held-back claims are not counted as attempts');
+  t.same(rows.map((r) => r.id).sort(), sent.map((s) => s.deliveryId).sort());
+
+  const health = JSON.parse((await gw.app.inject({ method: 'GET', url: '/health' })).body) as { checks: { workers: { circuits: Record<string, { state: string }> } } };
+  t.equal(health.checks.workers.circuits['webhook-c']?.state, 'open');
+
+  const toB = await post(gw, [B]);
+  await waitFor('the inbox route still delivers', async () => (await delivery(gw, toB.deliveryId)).state === 'delivered');
+});
+
+t.test('a delivery past its deadline is flagged and counted once, and still delivered', async (t) => {
+  const receiver = await startReceiver(t, (n) => (n === 1 ? 500 : 200));
+  // A 1 ms budget: every delivery is late.
+  const gw = await startTestGateway(t, { config: { budgetMs: 1 }, setup: (db) => routeToWebhook(db, C, 'webhook-c', receiver.url) });
+  const { deliveryId } = await post(gw, [C]);
+  const row = await waitFor('delivered', async () => {
+    const d = await delivery(gw, deliveryId);
+    return d.state === 'delivered' ? d : undefined;
+  });
+  t.equal(row.late, true);
+  t.equal(row.attempts, 2, 'retried after the deadline passed');
+  const metrics = await gw.app.inject({ method: 'GET', url: '/metrics' });
+  t.match(metrics.body, /\nedxgate_deadline_misses_total 1\n/, 'counted once');
+});

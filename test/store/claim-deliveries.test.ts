@@ -1,0 +1,168 @@
+import { sql } from 'kysely';
+import t from 'tap';
+import { admitPacket } from '../../src/store/queries/admit-packet.ts';
+import { claimDeliveries, nextClaimAt } from '../../src/store/queries/claim-deliveries.ts';
+import type { ClaimedDelivery } from '../../src/store/queries/claim-deliveries.ts';
+import { completeDelivery } from '../../src/store/queries/complete-delivery.ts';
+import { failDelivery } from '../../src/store/queries/fail-delivery.ts';
+import type { Store } from '../../src/store/open-store.ts';
+import { testDatabase } from '../helpers/database.ts';
+import { packetInput, seedRoutes } from './packet-input.ts';
+
+const database = await testDatabase(t);
+const { store } = database;
+t.beforeEach(async () => {
+  await database.truncate();
+  await seedRoutes(store);
+});
+
+const LEASE = { leaseMs: 30_000 };
+
+/** Admits a one-recipient packet and returns its delivery id. */
+async function admitOne(on: Store, priority: number, to = '000.01.15.H47'): Promise<string> {
+  const result = await admitPacket(on.db, await packetInput(on, { priority, recipients: [{ to, routeId: 'inbox' }] }));
+  const id = result.packet.deliveries[0]?.deliveryId;
+  if (id === undefined) throw new Error('no delivery');
+  return id;
+}
+
+t.test('urgent priorities are claimed first, then the longest due', async (t) => {
+  const ordinary1 = await admitOne(store, 0);
+  const khan = await admitOne(store, 1);
+  const hoaToc = await admitOne(store, 3);
+  const ordinary2 = await admitOne(store, 0);
+  const thuongKhan = await admitOne(store, 2);
+
+  const [first] = await claimDeliveries(store.db, { limit: 1, ...LEASE });
+  t.equal(first?.deliveryId, hoaToc, 'a batch of one takes the most urgent');
+  const rest = await claimDeliveries(store.db, { limit: 10, ...LEASE });
+  t.same(
+    rest.map((d) => d.deliveryId),
+    [thuongKhan, khan, ordinary1, ordinary2],
+    'priority desc, then admission order',
+  );
+  t.same(await claimDeliveries(store.db, { limit: 10, ...LEASE }), [], 'claimed rows are not claimed again');
+});
+
+t.test('a claim carries what the worker needs and starts a lease', async (t) => {
+  const input = await packetInput(store, { priority: 1, recipients: [{ to: '000.02.15.H47', routeId: 'webhook-b', aliasOf: '000.08.15.H47' }] });
+  const admitted = await admitPacket(store.db, input);
+  const [claim] = await claimDeliveries(store.db, { limit: 5, ...LEASE });
+  t.match(claim, {
+    deliveryId: admitted.packet.deliveries[0]?.deliveryId,
+    packetId: admitted.packet.packetId,
+    recipient: '000.02.15.H47',
+    aliasOf: '000.08.15.H47',
+    routeId: 'webhook-b',
+    priority: 1,
+    attempt: 1,
+    reclaimed: false,
+    kind: 'document',
+    documentId: input.documentId,
+    sender: input.sender,
+    sha256: input.sha256,
+    sizeBytes: input.sizeBytes,
+    payloadRef: input.payloadRef,
+  });
+  t.equal(claim?.leaseUntil.getTime(), (claim?.claimedAt.getTime() ?? 0) + 30_000, 'lease = claim time + leaseMs');
+  t.equal(claim?.deadlineAt.getTime(), admitted.packet.deadlineAt.getTime());
+  const row = await store.db.selectFrom('deliveries').select(['state', 'attempts']).where('id', '=', claim?.deliveryId ?? '').executeTakeFirst();
+  t.same(row, { state: 'delivering', attempts: 1 });
+});
+
+t.test('a retry that is not due yet is not claimed, and nextClaimAt says when it will be', async (t) => {
+  await admitOne(store, 0);
+  const [claim] = await claimDeliveries(store.db, { limit: 1, ...LEASE });
+  if (!claim) throw new Error('no claim');
+  const failed = await failDelivery(store.db, { deliveryId: claim.deliveryId, attempt: claim.attempt, error: 'HTTP 503', retryInMs: 60_000, maxAttempts: 5 });
+  if (failed?.outcome !== 'retry') throw new Error('expected a retry');
+  t.same(await claimDeliveries(store.db, { limit: 10, ...LEASE }), []);
+  t.equal((await nextClaimAt(store.db))?.getTime(), failed.nextAttemptAt.getTime());
+
+  // Make it due (as time passing would) and it is claimed, as attempt 2.
+  await sql`UPDATE deliveries SET next_attempt_at = now() - interval '1 second'`.execute(store.db);
+  const [again] = await claimDeliveries(store.db, { limit: 1, ...LEASE });
+  t.equal(again?.attempt, 2);
+  t.equal(again?.reclaimed, false);
+});
+
+t.test('an expired lease is claimed again; the stale worker is fenced out', async (t) => {
+  const id = await admitOne(store, 0);
+  const [crashed] = await claimDeliveries(store.db, { limit: 1, ...LEASE });
+  t.equal(crashed?.deliveryId, id);
+  t.same(await claimDeliveries(store.db, { limit: 1, ...LEASE }), [], 'a live lease is respected');
+
+  // The node that claimed it died: its lease runs out (moved into the past instead of waiting).
+  await sql`UPDATE deliveries SET lease_until = now() - interval '1 second' WHERE id = ${id}`.execute(store.db);
+  const [reclaimed] = await claimDeliveries(store.db, { limit: 1, ...LEASE });
+  t.equal(reclaimed?.deliveryId, id, 'the same delivery id, so a receiver can dedupe');
+  t.equal(reclaimed?.attempt, 2);
+  t.equal(reclaimed?.reclaimed, true);
+
+  t.equal(await completeDelivery(store.db, { deliveryId: id, attempt: 1 }), undefined, 'the old claim cannot complete');
+  t.equal(await failDelivery(store.db, { deliveryId: id, attempt: 1, error: 'late', retryInMs: 0, maxAttempts: 9 }), undefined, 'nor fail');
+  t.match(await completeDelivery(store.db, { deliveryId: id, attempt: 2 }), { deliveryId: id });
+});
+
+async function claimAll(on: Store, batch: number): Promise<ClaimedDelivery[]> {
+  const claimed: ClaimedDelivery[] = [];
+  for (;;) {
+    const got = await claimDeliveries(on.db, { limit: batch, ...LEASE });
+    if (got.length === 0) return claimed;
+    claimed.push(...got);
+  }
+}
+
+t.test('concurrent claimers never get the same delivery', async (t) => {
+  // On Postgres the claimers are two stores (two pools, as two nodes would have); on PGlite they
+  // share the one session.
+  const other = database.kind === 'postgres' ? await database.openAnother() : store;
+  const total = 120;
+  for (let i = 0; i < total / 4; i++) {
+    await admitPacket(
+      store.db,
+      await packetInput(store, {
+        priority: i % 5,
+        recipients: ['000.01.15.H47', '000.02.15.H47', '000.03.15.H47', '000.04.15.H47'].map((to) => ({ to, routeId: 'inbox' })),
+      }),
+    );
+  }
+  const results = await Promise.all([claimAll(store, 7), claimAll(other, 5), claimAll(store, 3), claimAll(other, 9)]);
+  const ids = results.flat().map((c) => c.deliveryId);
+  t.equal(ids.length, total, 'every delivery claimed');
+  t.equal(new Set(ids).size, total, 'none claimed twice');
+  t.ok(results.flat().every((c) => c.attempt === 1));
+});
+
+t.test('SKIP LOCKED: a row locked by another transaction is skipped, not waited for', { skip: database.kind !== 'postgres' && 'needs two sessions (Postgres)' }, async (t) => {
+  const other = await database.openAnother();
+  const locked = await admitOne(store, 4);
+  const free = await admitOne(store, 0);
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  let lockTaken: () => void = () => undefined;
+  const taken = new Promise<void>((resolve) => {
+    lockTaken = resolve;
+  });
+  const holder = other.db.transaction().execute(async (trx) => {
+    await sql`SELECT id FROM deliveries WHERE id = ${locked} FOR UPDATE`.execute(trx);
+    lockTaken();
+    await held;
+  });
+  await taken;
+  const claimed = await claimDeliveries(store.db, { limit: 10, ...LEASE });
+  t.same(
+    claimed.map((c) => c.deliveryId),
+    [free],
+    'the urgent row is locked elsewhere, so only the free one comes back',
+  );
+  release();
+  await holder;
+  const after = await claimDeliveries(store.db, { limit: 10, ...LEASE });
+  t.same(
+    after.map((c) => c.deliveryId),
+    [locked],
+  );
+});

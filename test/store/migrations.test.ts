@@ -1,0 +1,113 @@
+import { sql } from 'kysely';
+import t from 'tap';
+import type {
+  AgenciesTable,
+  ClientsTable,
+  Database,
+  DeliveriesTable,
+  EventsTable,
+  PacketsTable,
+  PayloadsTable,
+  RoutesTable,
+} from '../../src/store/database.ts';
+import { migrateToLatest, migrationStatus } from '../../src/store/migrate.ts';
+import { MIGRATIONS } from '../../src/store/migrations/index.ts';
+import { postgresAvailable, testDatabase } from '../helpers/database.ts';
+
+// Every column of every table type, spelled out: the compiler rejects a missing or extra key, so
+// this list is the table types, and the test checks the migrations created exactly these columns.
+type Columns<T> = { readonly [K in keyof T]-?: true };
+const COLUMNS: { readonly [Table in keyof Database]: Columns<Database[Table]> } = {
+  agencies: { code: true, name: true, parent_code: true, state: true, successor_code: true, route_id: true, created_at: true, updated_at: true } satisfies Columns<AgenciesTable>,
+  routes: { id: true, kind: true, url: true, secret: true, created_at: true } satisfies Columns<RoutesTable>,
+  clients: { id: true, name: true, token_hash: true, agency_codes: true, created_at: true, disabled_at: true } satisfies Columns<ClientsTable>,
+  packets: {
+    id: true,
+    kind: true,
+    idempotency_key: true,
+    document_id: true,
+    sender: true,
+    business_type: true,
+    status_code: true,
+    priority: true,
+    subject: true,
+    sha256: true,
+    size_bytes: true,
+    payload_ref: true,
+    client_id: true,
+    received_at: true,
+    admitted_at: true,
+    deadline_at: true,
+    signature_verdict: true,
+    stage_timings: true,
+  } satisfies Columns<PacketsTable>,
+  deliveries: {
+    id: true,
+    seq: true,
+    packet_id: true,
+    recipient: true,
+    alias_of: true,
+    route_id: true,
+    state: true,
+    priority: true,
+    attempts: true,
+    next_attempt_at: true,
+    deadline_at: true,
+    lease_until: true,
+    delivered_at: true,
+    acked_at: true,
+    latency_ms: true,
+    late: true,
+    last_error: true,
+    created_at: true,
+  } satisfies Columns<DeliveriesTable>,
+  events: { id: true, at: true, type: true, packet_id: true, delivery_id: true, document_id: true, agency: true, data: true } satisfies Columns<EventsTable>,
+  payloads: { sha256: true, bytes: true, size_bytes: true, created_at: true } satisfies Columns<PayloadsTable>,
+};
+
+const kinds = postgresAvailable() ? (['pglite', 'postgres'] as const) : (['pglite'] as const);
+
+for (const kind of kinds) {
+  t.test(`${kind}: migrations apply from scratch and report their status`, async (t) => {
+    const { store } = await testDatabase(t, { kind, migrate: false, name: 'migrations' });
+    const all = Object.keys(MIGRATIONS);
+
+    const before = await migrationStatus(store.db);
+    t.equal(before.current, null, 'empty database: nothing applied');
+    t.same(before.pending, all);
+
+    t.same(await migrateToLatest(store.db), all, 'applies every migration');
+    const after = await migrationStatus(store.db);
+    t.equal(after.current, all[all.length - 1]);
+    t.same(after.pending, []);
+    t.ok(after.migrations.every((m) => m.appliedAt instanceof Date));
+
+    t.same(await migrateToLatest(store.db), [], 'a second run applies nothing');
+
+    const { rows } = await sql<{ table_name: string; column_name: string }>`
+      SELECT table_name, column_name FROM information_schema.columns
+      WHERE table_schema = current_schema() AND table_name NOT LIKE 'edxgate_migration%'`.execute(store.db);
+    const actual: Record<string, string[]> = {};
+    for (const r of rows) (actual[r.table_name] ??= []).push(r.column_name);
+    for (const [table, columns] of Object.entries(COLUMNS)) t.same(actual[table]?.sort(), Object.keys(columns).sort(), `${table} columns match the table type`);
+    t.same(Object.keys(actual).sort(), Object.keys(COLUMNS).sort(), 'no table without a type');
+
+    const storage = await sql<{ attstorage: string }>`
+      SELECT attstorage FROM pg_attribute WHERE attrelid = 'payloads'::regclass AND attname = 'bytes'`.execute(store.db);
+    t.equal(storage.rows[0]?.attstorage, 'e', 'payloads.bytes is stored EXTERNAL (no TOAST compression)');
+
+    const indexes = await sql<{ indexname: string }>`SELECT indexname FROM pg_indexes WHERE tablename = 'deliveries'`.execute(store.db);
+    t.ok(indexes.rows.some((r) => r.indexname === 'deliveries_claim_idx'), 'the claim index exists');
+  });
+}
+
+t.test('a migration that fails names itself and leaves nothing half-applied', async (t) => {
+  const { store } = await testDatabase(t, { migrate: false, name: 'migrations_fail' });
+  // A table in the way of the first migration's CREATE TABLE.
+  await sql`CREATE TABLE packets (x int)`.execute(store.db);
+  await t.rejects(migrateToLatest(store.db), { code: 'EDX_ERR_STORE_MIGRATION_FAILED', message: /0001_initial/ });
+  const status = await migrationStatus(store.db);
+  t.equal(status.current, null);
+  const routes = await sql<{ n: number }>`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_name = 'routes'`.execute(store.db);
+  t.equal(routes.rows[0]?.n, 0, 'the tables created before the failure were rolled back');
+});
