@@ -79,6 +79,11 @@ export const ERROR_CATALOGUE = {
     title: 'No agency with this code is in the directory',
     action: 'Check the code against the agency directory (GET /v1/agencies) or ask the operator to add the agency.',
   },
+  EDX_ERR_AGENCY_EXISTS: {
+    status: 409,
+    title: 'An agency with this code is already in the directory',
+    action: 'Run `edxgate agencies add CODE --update …` to change its name, parent or route, or `edxgate agencies list` to see it.',
+  },
   EDX_ERR_AGENCY_RECORD_INVALID: {
     status: 422,
     title: 'An agency directory record is inconsistent',
@@ -196,6 +201,11 @@ export const ERROR_CATALOGUE = {
     status: 500,
     title: 'A database migration failed',
     action: 'Read the migration named in the message, fix the database or the migration, and run `edxgate migrate` again.',
+  },
+  EDX_ERR_STORE_MIGRATION_PENDING: {
+    status: 503,
+    title: 'The database schema is older than this version of edxgate',
+    action: 'Run `edxgate migrate` (starting the gateway also migrates), then retry.',
   },
   EDX_ERR_PAYLOAD_NOT_FOUND: {
     status: 404,

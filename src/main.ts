@@ -2,7 +2,9 @@
 // the app (opening the store and applying migrations), seeds the demo data on an empty database,
 // listens on HOST/PORT, and shuts down gracefully on SIGTERM/SIGINT. app.ts builds; this only starts.
 
+import { mkdir, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { buildApp } from './app.ts';
 import type { EdxApp } from './app.ts';
@@ -11,28 +13,9 @@ import type { CliIo } from './cli/command.ts';
 import { loadConfig } from './config/load.ts';
 import { EdxError } from './errors.ts';
 import { seedDemoIfEmpty } from './gateway/demo-seed.ts';
+export { SERVE_SUMMARY, SERVE_USAGE } from './cli/serve.ts';
 import type { SeededClient } from './gateway/demo-seed.ts';
 
-/** One line for `edxgate help`. */
-export const SERVE_SUMMARY = 'run the gateway server (HTTP API and delivery workers)';
-
-/** The usage text of `edxgate help serve`. */
-export const SERVE_USAGE = `Usage: edxgate serve [--host HOST] [--port PORT]
-
-Starts the gateway: applies pending database migrations, then serves the HTTP API and runs the
-delivery workers until SIGTERM or SIGINT, which shut it down gracefully (in-flight requests and
-deliveries get up to SHUTDOWN_TIMEOUT_MS).
-
-Without DATABASE_URL the gateway runs on the embedded database in DATA_DIR (default ./data). On an
-empty database it seeds the demo directory (Sở LĐTBXH Quảng Nam and its ten units, UBND tỉnh Quảng
-Nam, Văn phòng Chính phủ) with one client per agency, and prints each client's token once.
-
-Options:
-  --host HOST   address to listen on (overrides HOST; default 127.0.0.1)
-  --port PORT   TCP port (overrides PORT; default 8080, 0 picks a free one)
-
-Every other setting comes from the environment or config/*.json; see the README.
-`;
 
 /** How `serve` runs; the defaults are those of a real process. */
 export interface ServeOptions {
@@ -86,7 +69,10 @@ export async function serve(args: readonly string[], io: CliIo = DEFAULT_IO, opt
     if (seeded !== undefined) await app.gateway.directory.reload();
     await app.listen({ host: config.server.host, port: config.server.port });
     const url = baseUrl(app, config.server.host);
-    if (seeded !== undefined) io.stdout(demoBanner(seeded, url));
+    if (seeded !== undefined) {
+      const envFile = await writeDemoClientsFile(seeded, config.store.dataDir, io.cwd);
+      io.stdout(demoBanner(seeded, url, envFile));
+    }
     io.stdout(`edxgate: listening on ${url} (${app.gateway.store.dialect === 'pglite' ? `embedded database in ${config.store.dataDir}` : 'Postgres'})\n`);
     options.onListening?.(url, app);
   } catch (error) {
@@ -138,14 +124,33 @@ function baseUrl(app: EdxApp, host: string): string {
   return `http://${shown}:${port}`;
 }
 
+/** The shell variable holding a demo agency's token, e.g. EDX_TOKEN_000_00_15_H47. */
+export function demoTokenVariable(agency: string): string {
+  return `EDX_TOKEN_${agency.replace(/[^0-9A-Za-z]/g, '_')}`;
+}
+
+/**
+ * Writes the demo tokens as a shell file in the data folder (owner-only), so the README's quick
+ * start can `source` it and work exactly as written; returns its path relative to the working
+ * directory. Only demo clients of a fresh database land there, never tokens made later.
+ */
+async function writeDemoClientsFile(seeded: readonly SeededClient[], dataDir: string, cwd: string): Promise<string> {
+  const folder = resolve(cwd, dataDir);
+  await mkdir(folder, { recursive: true });
+  const path = join(folder, 'demo-clients.env');
+  const lines = seeded.map((c) => `export ${demoTokenVariable(c.agency)}=${c.token}    # ${c.agencyName}`);
+  await writeFile(path, `# edxgate demo client tokens (created with the demo directory; delete after trying)\n${lines.join('\n')}\n`, { mode: 0o600 });
+  return relative(cwd, path) || path;
+}
+
 /** The demo clients' tokens and a quick start that works as printed (README, Quick start). */
-export function demoBanner(seeded: readonly SeededClient[], url: string): string {
+export function demoBanner(seeded: readonly SeededClient[], url: string, envFile?: string): string {
   const width = Math.max(...seeded.map((c) => c.agency.length));
   const rows = seeded.map((c) => `  ${c.agency.padEnd(width)}  ${c.token}  ${c.agencyName}`);
   const token = (agency: string): string => seeded.find((c) => c.agency === agency)?.token ?? 'TOKEN';
   return `
 edxgate: the database was empty, so the demo directory and one client per agency were created.
-Client tokens (printed this once; only their hashes are stored):
+Client tokens (printed this once; only their hashes are stored${envFile === undefined ? '' : `; also in ${envFile} for the quick start`}):
 ${rows.join('\n')}
 
 Quick start, from the repository root in another terminal:

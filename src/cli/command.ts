@@ -14,6 +14,12 @@ export interface CliIo {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
   readonly cwd: string;
+  /** Environment variables commands read their config from; default process.env. */
+  readonly env?: Readonly<Record<string, string | undefined>> | undefined;
+  /** Whether stderr is a terminal (progress is drawn only there); default false. */
+  readonly stderrIsTTY?: boolean | undefined;
+  /** Width of that terminal in columns, when known. */
+  readonly stderrColumns?: number | undefined;
 }
 
 /** One sub-command of `edxgate`: its help text and what it does. */
@@ -46,6 +52,13 @@ export function formatIssue(item: Issue): string {
   const prefix = item.severity === 'warning' ? 'warning ' : '';
   const value = item.value === undefined ? '' : ` (value: ${JSON.stringify(item.value)})`;
   return `${prefix}${item.code} ${item.path}: ${item.message}${value}`;
+}
+
+/** A plain text table for terminals: columns padded to their widest cell, the last one unpadded. */
+export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]): string => `${cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ')}\n`;
+  return [header, ...rows].map(line).join('');
 }
 
 /** The usage-error line printed on stderr, with the catalogue's advice. */

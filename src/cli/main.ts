@@ -2,7 +2,9 @@
 // bin/edxgate.js loads this module (through tsx in a checkout, from dist/ in a build) and calls
 // `main`; the module itself has no side effects, so tests can import it.
 
+import { agenciesCommand } from './agencies.ts';
 import { buildCommand } from './build.ts';
+import { clientsCommand } from './clients.ts';
 import {
   EXIT_OK,
   EXIT_USAGE,
@@ -12,14 +14,21 @@ import {
   type CliIo,
   type Command,
 } from './command.ts';
+import { migrateCommand } from './migrate.ts';
+import { replayCommand } from './replay.ts';
+import { serveCommand } from './serve.ts';
 import { validateCommand } from './validate.ts';
 
 /**
- * The sub-commands, in the order `edxgate help` lists them. Later commands (serve, migrate,
- * agencies, clients, replay, verify, sign, doctor, report) each add one entry here and one file
- * beside this one; the dispatcher needs no other change.
+ * The sub-commands, in the order `edxgate help` lists them. Later commands (verify, sign, doctor,
+ * report) each add one entry here and one file beside this one; the dispatcher needs no other change.
  */
 export const COMMANDS: Readonly<Record<string, Command>> = Object.freeze({
+  serve: serveCommand,
+  migrate: migrateCommand,
+  agencies: agenciesCommand,
+  clients: clientsCommand,
+  replay: replayCommand,
   validate: validateCommand,
   build: buildCommand,
 });
@@ -52,6 +61,9 @@ export function processIo(): CliIo {
     stdout: (text) => void process.stdout.write(text),
     stderr: (text) => void process.stderr.write(text),
     cwd: process.cwd(),
+    env: process.env,
+    stderrIsTTY: process.stderr.isTTY,
+    stderrColumns: process.stderr.isTTY ? process.stderr.columns : undefined,
   };
 }
 

@@ -14,13 +14,16 @@ export interface CliRun {
   readonly stderr: string;
 }
 
-/** Runs `node bin/edxgate.js ...args` from the repository root; never rejects on a non-zero exit. */
-export function runCli(args: readonly string[], cwd: string = REPO_ROOT): Promise<CliRun> {
+/**
+ * Runs `node bin/edxgate.js ...args` from the repository root; never rejects on a non-zero exit.
+ * `env` is laid over this process's environment (an empty string unsets a gateway setting).
+ */
+export function runCli(args: readonly string[], cwd: string = REPO_ROOT, env: Readonly<Record<string, string>> = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
     execFile(
       process.execPath,
       [BIN, ...args],
-      { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
+      { cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: { ...process.env, ...env } },
       (error, stdout, stderr) => {
         const code: unknown = error?.code;
         // A numeric code is the child's exit status; anything else (ENOENT, a signal) is a failure to run.

@@ -140,7 +140,8 @@ t.test('usage errors exit 2 with EDX_ERR_CLI_USAGE on stderr', async (t) => {
     ['validate', '--agency-code-form'],
     [],
     ['khong-co-lenh'],
-    ['serve'],
+    // serve is a real command now; an option it does not know is still a usage error.
+    ['serve', '--no-such-option'],
     ['help', 'khong-co-lenh'],
   ];
   for (const args of cases) {
