@@ -26,5 +26,15 @@ t.test('documents, revokes, updates and statuses of one DocumentId get different
 });
 
 t.test('two packets of one document with other content share the key (a conflict, not a new packet)', async (t) => {
-  t.equal(idempotencyKey(fixture('minimal-document')), idempotencyKey(fixture('new-official-letter-pdf')));
+  const original = fixture('new-official-letter-pdf');
+  if (original.kind !== 'document') throw new Error('new-official-letter-pdf is a document packet');
+  const edited: Packet = { ...original, header: { ...original.header, subject: `${original.header.subject} (bản sửa)` } };
+  t.equal(idempotencyKey(edited), idempotencyKey(original));
+});
+
+t.test('the same document from another sender gets another key', async (t) => {
+  const original = fixture('new-official-letter-pdf');
+  if (original.kind !== 'document') throw new Error('new-official-letter-pdf is a document packet');
+  const forwarded: Packet = { ...original, header: { ...original.header, from: { organId: '000.00.00.H47' } } };
+  t.not(idempotencyKey(forwarded), idempotencyKey(original));
 });
