@@ -138,8 +138,8 @@ export class Intake {
     const verdict = await timer.run('verify', (): SignatureVerdict => 'not-checked');
 
     const admitted = await timer.run('admit', async () => {
-      // The bytes are durable before the COMMIT that points at them (PayloadStore.put returns then).
-      const ref = await deps.store.payloads.put(bytes);
+      // Admission stores the bytes: durable before (folder) or with (table) the COMMIT that points at them.
+      const ref = payloadRef(bytes);
       return admitPacket(deps.store.db, {
         idempotencyKey: idempotencyKey(packet),
         kind: packet.kind,
@@ -149,9 +149,10 @@ export class Intake {
         statusCode: packet.kind === 'status' ? packet.statusCode : null,
         priority: priorityOf(packet),
         subject: packet.kind === 'document' ? packet.header.subject : null,
-        sha256: payloadRef(bytes),
+        sha256: ref,
         sizeBytes: bytes.byteLength,
         payloadRef: ref,
+        payload: { bytes, store: deps.store.payloads },
         clientId: client.clientId,
         receivedAt: request.receivedAt,
         budgetMs: deps.budgetMs,
