@@ -14,6 +14,7 @@ import {
   type WebhookOptions,
 } from '../../src/adapters/webhook/webhook-adapter.ts';
 import { runAdapterConformance, sampleRequest, type RecipientBehaviour } from './conformance.ts';
+import { listenOnLoopback } from '../helpers/loopback.ts';
 
 const SECRET = 'test-secret-0123456789';
 const logger = pino({ level: 'silent' });
@@ -55,13 +56,7 @@ async function startReceiver(t: Test): Promise<{ base: string; received: Receive
       else res.writeHead(404).end();
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(async () => {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  });
-  const { port } = server.address() as AddressInfo;
-  return { base: `http://127.0.0.1:${port}`, received, handlers };
+  return { base: await listenOnLoopback(t, server), received, handlers };
 }
 
 /** A URL nobody listens on: a port bound by us, then released. */

@@ -17,6 +17,7 @@ import { createLogger } from '../../src/observability/logger.ts';
 import type { StoreDialect } from '../../src/store/open-store.ts';
 import { testDatabase } from '../helpers/database.ts';
 import type { TestDatabase, Teardown } from '../helpers/database.ts';
+import { listenOnLoopback } from '../helpers/loopback.ts';
 
 /** The admin token test gateways are configured with. */
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
@@ -193,16 +194,9 @@ export async function startReceiver(t: Teardown, answer: (n: number) => number =
       res.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'ok' : `refused with ${status}`);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
+  const base = await listenOnLoopback(t, server);
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+    url: `${base}/hook`,
     received,
     answerWith(next) {
       decide = next;

@@ -6,10 +6,10 @@
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { verifyWebhookSignature } from '../../../src/adapters/webhook/signature.ts';
 import { WEBHOOK_HEADERS } from '../../../src/adapters/webhook/webhook-adapter.ts';
 import type { Teardown } from '../../helpers/database.ts';
+import { listenOnLoopback } from '../../helpers/loopback.ts';
 
 /** One request as received. */
 export interface RecordedDelivery {
@@ -73,16 +73,9 @@ export async function startWebhookRecorder(t: Teardown, secret: string): Promise
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
+  const base = await listenOnLoopback(t, server);
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+    url: `${base}/hook`,
     received,
     deliveryIds: () => ids,
     hold() {
