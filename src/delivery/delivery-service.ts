@@ -15,7 +15,7 @@ import { deliveryLogger, withContext } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { DELIVERIES_CHANNEL } from '../store/channels.ts';
 import type { Store, Unlisten } from '../store/open-store.ts';
-import { claimDeliveries, nextClaimAt } from '../store/queries/claim-deliveries.ts';
+import { claimDue } from '../store/queries/claim-deliveries.ts';
 import type { ClaimedDelivery } from '../store/queries/claim-deliveries.ts';
 import { completeDelivery } from '../store/queries/complete-delivery.ts';
 import { deferDelivery } from '../store/queries/defer-delivery.ts';
@@ -61,6 +61,11 @@ export interface DeliveryDeps {
   readonly logger: Logger;
   /** Shared with intake's onAdmitted; a fresh one when absent. */
   readonly signal?: WakeSignal | undefined;
+  /**
+   * This node's id. Admissions on this node already ring the in-process signal, so a NOTIFY whose
+   * payload is this id is this node's own echo and wakes nobody.
+   */
+  readonly nodeId?: string | undefined;
   /** The clock adapters get; default the real one. */
   readonly clock?: (() => Date) | undefined;
   /** [0, 1) for jitter; default Math.random. */
@@ -109,7 +114,7 @@ export class DeliveryService {
     this.#options = options;
     this.#deps = deps;
     this.#log = withContext(deps.logger, { job: 'delivery' });
-    this.#signal = deps.signal ?? new WakeSignal();
+    this.#signal = deps.signal ?? new WakeSignal(options.workers);
     this.#random = deps.random ?? Math.random;
     this.#adapters = new AdapterPool({
       deps: { logger: withContext(deps.logger, { job: 'adapter' }), clock: deps.clock ?? (() => new Date()) },
@@ -123,9 +128,9 @@ export class DeliveryService {
     return this.#signal;
   }
 
-  /** Wakes idle workers: deliveries were queued. */
+  /** Wakes one idle worker: deliveries were queued (a worker that finds a full batch wakes the next). */
   wake(): void {
-    this.#signal.wake();
+    this.#signal.wakeOne();
   }
 
   /** Subscribes to notifications and starts the worker loops and the deadline sweep. */
@@ -133,7 +138,10 @@ export class DeliveryService {
     if (this.#started || this.#stopping) return;
     this.#started = true;
     if (this.#options.workers === 0) return;
-    this.#unlisten = await this.#deps.store.listen(DELIVERIES_CHANNEL, () => this.#signal.wake());
+    const nodeId = this.#deps.nodeId;
+    this.#unlisten = await this.#deps.store.listen(DELIVERIES_CHANNEL, (payload) => {
+      if (nodeId === undefined || payload !== nodeId) this.#signal.wakeOne();
+    });
     for (let i = 0; i < this.#options.workers; i++) {
       const loop = this.#loop(i).finally(() => this.#loops.delete(loop));
       this.#loops.add(loop);
@@ -160,7 +168,7 @@ export class DeliveryService {
   async #stop(timeoutMs: number): Promise<{ readonly drained: boolean }> {
     this.#stopping = true;
     if (this.#sweepTimer !== undefined) clearInterval(this.#sweepTimer);
-    this.#signal.wake();
+    this.#signal.wakeAll();
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), timeoutMs);
@@ -196,32 +204,34 @@ export class DeliveryService {
     const log = this.#log.child({ worker: index });
     let errorDelayMs = 0;
     while (!this.#stopping) {
-      const generation = this.#signal.generation;
       try {
-        const claimed = await claimDeliveries(this.#deps.store.db, { limit: this.#options.batchSize, leaseMs: this.#options.leaseMs });
+        const batchSize = this.#options.batchSize;
+        const { deliveries, nextClaimAt } = await claimDue(this.#deps.store.db, { limit: batchSize, leaseMs: this.#options.leaseMs });
         errorDelayMs = 0;
         this.#lastError = undefined;
-        if (claimed.length > 0) {
-          // A batch is delivered concurrently: one slow receiver must not hold up the others' budget.
-          await Promise.all(claimed.map((c) => this.#deliver(c)));
-          continue;
-        }
-        await this.#signal.wait(generation, await this.#idleMs());
+        // A full batch means more may be due: another worker takes the next batch meanwhile.
+        if (deliveries.length === batchSize) this.#signal.wakeOne();
+        // A batch is delivered concurrently: one slow receiver must not hold up the others' budget.
+        if (deliveries.length > 0) await Promise.all(deliveries.map((c) => this.#deliver(c)));
+        if (deliveries.length === batchSize) continue;
+        // Short claim: the queue was drained when claimed. Anything admitted since rang the
+        // signal, so waiting cannot miss it (a wake-up with no waiter is kept as a permit).
+        if (this.#stopping) break;
+        await this.#signal.wait(this.#idleMs(nextClaimAt));
       } catch (error) {
         if (this.#stopping) break;
         // The database is unreachable (or a bug): back off, but keep the loop alive; /health reports it.
         this.#lastError = error instanceof Error ? error.message : String(error);
         errorDelayMs = Math.min(Math.max(errorDelayMs * 2, 100), this.#options.sweepIntervalMs);
         log.error({ err: error, retryInMs: errorDelayMs }, 'delivery worker iteration failed');
-        await this.#signal.wait(this.#signal.generation, errorDelayMs);
+        await this.#signal.wait(errorDelayMs);
       }
     }
   }
 
   /** How long an idle worker sleeps: until the next retry or lease expiry, at most the sweep interval. */
-  async #idleMs(): Promise<number> {
+  #idleMs(next: Date | null): number {
     const sweep = this.#options.sweepIntervalMs;
-    const next = await nextClaimAt(this.#deps.store.db);
     if (next === null) return sweep;
     return Math.min(sweep, Math.max(MIN_IDLE_MS, next.getTime() - Date.now()));
   }

@@ -2,6 +2,7 @@
 // delivery workers and the metrics, wired together. app.ts puts the HTTP API in front of it; tests
 // and the CLI's in-process mode can use it directly.
 
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
 import { DeliveryService } from '../delivery/delivery-service.ts';
@@ -53,6 +54,8 @@ export class Gateway {
   readonly auth: ClientAuth;
   readonly intake: Intake;
   readonly delivery: DeliveryService;
+  /** This node's id for its lifetime (NOTIFY payloads; lets the node tell its own notifications apart). */
+  readonly nodeId: string = randomUUID();
   readonly #ownsStore: boolean;
   #state: 'open' | 'started' | 'closing' | 'closed' = 'open';
   #closing: Promise<void> | undefined;
@@ -78,13 +81,14 @@ export class Gateway {
         sweepIntervalMs: d.sweepIntervalMs,
         defaultWebhookSecret: config.webhook.secret,
       },
-      { store, routes: this.directory, metrics: this.metrics, logger, random: options.random },
+      { store, routes: this.directory, metrics: this.metrics, logger, random: options.random, nodeId: this.nodeId },
     );
     this.intake = new Intake({
       store,
       directory: this.directory,
       metrics: this.metrics,
       budgetMs: config.budgetMs,
+      nodeId: this.nodeId,
       // NOTIFY reaches every node after COMMIT; this node's own workers are woken without the round trip.
       onAdmitted: () => this.delivery.wake(),
     });

@@ -76,6 +76,8 @@ export interface IntakeDeps {
   readonly metrics: Pick<Metrics, 'observeStage' | 'packetsAdmitted' | 'packetsRejected' | 'packetsDuplicate'>;
   /** End-to-end budget; deadline = received + budget. */
   readonly budgetMs: number;
+  /** This node's id, sent as the NOTIFY payload so this node's workers ignore their own echo. */
+  readonly nodeId?: string | undefined;
   /** Called after a COMMIT that queued deliveries: the in-process wake-up of this node's workers. */
   readonly onAdmitted?: (() => void) | undefined;
   readonly parseOptions?: ParseOptions | undefined;
@@ -159,6 +161,7 @@ export class Intake {
         signatureVerdict: verdict,
         stageTimings: timer.timings(),
         recipients: recipients.value,
+        notifyPayload: deps.nodeId,
       });
     });
 

@@ -11,7 +11,7 @@ export type { PayloadStore } from './payloads.ts';
 export * from './database.ts';
 export { admitPacket } from './queries/admit-packet.ts';
 export type { AdmitOutcome, AdmitPacketInput, AdmitPacketResult, AdmitRecipient, AdmittedDelivery, AdmittedPacket } from './queries/admit-packet.ts';
-export { claimDeliveries, nextClaimAt } from './queries/claim-deliveries.ts';
+export { claimDeliveries, claimDue, nextClaimAt } from './queries/claim-deliveries.ts';
 export type { ClaimedDelivery, ClaimOptions } from './queries/claim-deliveries.ts';
 export { completeDelivery } from './queries/complete-delivery.ts';
 export type { CompleteDeliveryInput, CompletedDelivery } from './queries/complete-delivery.ts';

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import t from 'tap';
 import { admitPacket } from '../../src/store/queries/admit-packet.ts';
-import { claimDeliveries, nextClaimAt } from '../../src/store/queries/claim-deliveries.ts';
+import { claimDeliveries, claimDue, nextClaimAt } from '../../src/store/queries/claim-deliveries.ts';
 import type { ClaimedDelivery } from '../../src/store/queries/claim-deliveries.ts';
 import { completeDelivery } from '../../src/store/queries/complete-delivery.ts';
 import { failDelivery } from '../../src/store/queries/fail-delivery.ts';
@@ -78,12 +78,29 @@ t.test('a retry that is not due yet is not claimed, and nextClaimAt says when it
   if (failed?.outcome !== 'retry') throw new Error('expected a retry');
   t.same(await claimDeliveries(store.db, { limit: 10, ...LEASE }), []);
   t.equal((await nextClaimAt(store.db))?.getTime(), failed.nextAttemptAt.getTime());
+  const short = await claimDue(store.db, { limit: 10, ...LEASE });
+  t.same(short.deliveries, []);
+  t.equal(short.nextClaimAt?.getTime(), failed.nextAttemptAt.getTime(), 'a short claim says when the retry comes due');
 
   // Make it due (as time passing would) and it is claimed, as attempt 2.
   await sql`UPDATE deliveries SET next_attempt_at = now() - interval '1 second'`.execute(store.db);
   const [again] = await claimDeliveries(store.db, { limit: 1, ...LEASE });
   t.equal(again?.attempt, 2);
   t.equal(again?.reclaimed, false);
+});
+
+t.test('claimDue: a full batch carries no next-claim time; a short one counts only retries still to come', async (t) => {
+  for (let i = 0; i < 3; i++) await admitOne(store, 0, `000.0${i + 1}.15.H47`);
+  const full = await claimDue(store.db, { limit: 2, ...LEASE });
+  t.equal(full.deliveries.length, 2);
+  t.equal(full.nextClaimAt, null, 'full batch: the worker claims again at once');
+  const rest = await claimDue(store.db, { limit: 2, ...LEASE });
+  t.equal(rest.deliveries.length, 1);
+  const leases = rest.deliveries.concat(full.deliveries).map((d) => d.leaseUntil.getTime());
+  t.equal(rest.nextClaimAt?.getTime(), Math.min(...leases), 'short batch: the earliest lease expiry, not the rows just claimed');
+  const empty = await claimDue(store.db, { limit: 2, ...LEASE });
+  t.same(empty.deliveries, []);
+  t.equal(empty.nextClaimAt?.getTime(), Math.min(...leases));
 });
 
 t.test('an expired lease is claimed again; the stale worker is fenced out', async (t) => {

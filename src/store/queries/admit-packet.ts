@@ -72,6 +72,11 @@ export interface AdmitPacketInput {
   /** Milliseconds per intake stage so far (decode, validate, verify). */
   readonly stageTimings: Readonly<Record<string, number>>;
   readonly recipients: readonly AdmitRecipient[];
+  /**
+   * The payload of the NOTIFY that wakes delivery workers: the admitting node's id, so that node
+   * (which wakes its own workers in-process) can ignore its own echo. Default ''.
+   */
+  readonly notifyPayload?: string | undefined;
 }
 
 /** A delivery as admission reports it. */
@@ -163,7 +168,7 @@ export async function admitPacket(db: Kysely<Database>, input: AdmitPacketInput)
       SELECT 'admitted', new_packet.id, ${input.documentId}::text, ${input.sender}::text, ${event}::jsonb FROM new_packet
     )
     -- NOTIFY is delivered only once this statement has committed, and only when it admitted something.
-    SELECT admitted_at, pg_notify(${DELIVERIES_CHANNEL}, '') FROM new_packet`.execute(db);
+    SELECT admitted_at, pg_notify(${DELIVERIES_CHANNEL}, ${input.notifyPayload ?? ''}::text) FROM new_packet`.execute(db);
 
   const inserted = rows[0];
   if (inserted === undefined) {

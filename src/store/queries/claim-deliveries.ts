@@ -63,8 +63,27 @@ interface ClaimRow {
   received_at: Date;
 }
 
+/** A claim and, when it came back short, when the next delivery becomes claimable. */
+export interface ClaimResult {
+  readonly deliveries: readonly ClaimedDelivery[];
+  /**
+   * Only when fewer than `limit` rows were claimed (the queue is drained for now): the earliest
+   * retry coming due or lease expiring, or null when none is waiting. With a full batch it is
+   * null and not computed — the worker claims again at once.
+   */
+  readonly nextClaimAt: Date | null;
+}
+
 /** Claims up to `limit` due deliveries, highest priority first, then the longest due. */
 export async function claimDeliveries(db: Kysely<Database>, options: ClaimOptions): Promise<ClaimedDelivery[]> {
+  return [...(await claimDue(db, options)).deliveries];
+}
+
+/**
+ * Claims like claimDeliveries and, in the same statement, tells an idle worker how long it may
+ * sleep: one round trip per wake-up instead of a claim followed by nextClaimAt.
+ */
+export async function claimDue(db: Kysely<Database>, options: ClaimOptions): Promise<ClaimResult> {
   // Two branches, each an ordered index scan that stops after `limit` rows: due queued rows by
   // (priority desc, due time) straight off deliveries_claim_idx, and expired leases off
   // deliveries_lease_idx. A single WHERE with OR made Postgres collect and sort the whole backlog
@@ -73,7 +92,12 @@ export async function claimDeliveries(db: Kysely<Database>, options: ClaimOption
   // query runs exactly once; a subquery the planner re-scanned could lock and claim more rows than
   // asked. Rows a branch locked but the final LIMIT drops stay unclaimed (their lock ends with this
   // statement).
-  const { rows } = await sql<ClaimRow>`
+  //
+  // The next-claim time is read from the statement's snapshot, where the rows just claimed are
+  // still queued and due — hence `next_attempt_at > now()`: only retries still to come count. It
+  // sits in a CASE so that its scan of the queued rows runs only for a short claim (a scalar
+  // subquery is evaluated when first needed); with a backlog the worker does not need it.
+  const { rows } = await sql<ClaimRow & { next_claim_at: Date | null }>`
     WITH queued AS MATERIALIZED (
       SELECT id, state, priority, next_attempt_at, lease_until
       FROM deliveries
@@ -94,21 +118,30 @@ export async function claimDeliveries(db: Kysely<Database>, options: ClaimOption
       SELECT * FROM expired
       ORDER BY priority DESC, next_attempt_at
       LIMIT ${options.limit}
+    ), claimed AS (
+      UPDATE deliveries AS d
+      SET state = 'delivering',
+          lease_until = now() + make_interval(secs => ${options.leaseMs}::double precision / 1000),
+          attempts = d.attempts + 1
+      FROM due, packets AS p
+      WHERE d.id = due.id AND p.id = d.packet_id
+      RETURNING d.id, d.packet_id, d.recipient, d.alias_of, d.route_id, d.priority, d.attempts, d.deadline_at,
+                d.lease_until, d.late, due.state AS previous_state,
+                CASE WHEN due.state = 'delivering' THEN due.lease_until ELSE due.next_attempt_at END AS due_at,
+                now() AS claimed_at, p.kind, p.document_id, p.sender, p.sha256, p.size_bytes, p.payload_ref, p.received_at
+    ), upcoming AS (
+      SELECT CASE WHEN (SELECT count(*) FROM due) < ${options.limit} THEN least(
+               (SELECT min(next_attempt_at) FROM deliveries WHERE state = 'queued' AND next_attempt_at > now()),
+               (SELECT min(lease_until) FROM deliveries WHERE state = 'delivering')
+             ) END AS next_claim_at
     )
-    UPDATE deliveries AS d
-    SET state = 'delivering',
-        lease_until = now() + make_interval(secs => ${options.leaseMs}::double precision / 1000),
-        attempts = d.attempts + 1
-    FROM due, packets AS p
-    WHERE d.id = due.id AND p.id = d.packet_id
-    RETURNING d.id, d.packet_id, d.recipient, d.alias_of, d.route_id, d.priority, d.attempts, d.deadline_at,
-              d.lease_until, d.late, due.state AS previous_state,
-              CASE WHEN due.state = 'delivering' THEN due.lease_until ELSE due.next_attempt_at END AS due_at,
-              now() AS claimed_at, p.kind, p.document_id, p.sender, p.sha256, p.size_bytes, p.payload_ref, p.received_at`.execute(db);
+    SELECT claimed.*, upcoming.next_claim_at FROM upcoming LEFT JOIN claimed ON true`.execute(db);
 
-  // RETURNING does not keep the subquery's order.
-  rows.sort((a, b) => b.priority - a.priority || a.due_at.getTime() - b.due_at.getTime());
-  return rows.map((r) => ({
+  const nextClaimAt = rows[0]?.next_claim_at ?? null;
+  // RETURNING does not keep the subquery's order; the LEFT JOIN yields one all-null row when nothing was claimed.
+  const claimedRows = rows.filter((r) => r.id !== null);
+  claimedRows.sort((a, b) => b.priority - a.priority || a.due_at.getTime() - b.due_at.getTime());
+  const deliveries = claimedRows.map((r) => ({
     deliveryId: r.id,
     packetId: r.packet_id,
     recipient: r.recipient,
@@ -130,6 +163,7 @@ export async function claimDeliveries(db: Kysely<Database>, options: ClaimOption
     payloadRef: r.payload_ref,
     receivedAt: r.received_at,
   }));
+  return { deliveries, nextClaimAt };
 }
 
 /**
