@@ -269,6 +269,93 @@ export const ERROR_CATALOGUE = {
     title: 'A different packet was already admitted under the same sender, document and business type',
     action: 'Do not reuse a DocumentId for other content: give a new document its own number, or send an update (BussinessDocType 2) or a replacement (3) for a changed one.',
   },
+  // --- SIGNATURE: the packet's XML-DSig signature and its certificate ----------------------------
+  EDX_ERR_SIGNATURE_REQUIRED: {
+    status: 422,
+    title: 'This sender must sign its packets',
+    action: "Sign the packet (enveloped XML-DSig over the whole document, edXMLHeader/Signature) with the agency's special-purpose certificate; the gateway's policy for this agency is `require`.",
+  },
+  EDX_ERR_SIGNATURE_MALFORMED: {
+    status: 422,
+    title: 'The Signature element is not a usable XML-DSig signature',
+    action: 'Send one Signature in the XML-DSig namespace with SignedInfo, SignatureValue and KeyInfo/X509Data/X509Certificate; the message names the missing or unreadable part.',
+  },
+  EDX_ERR_SIGNATURE_UNSUPPORTED: {
+    status: 422,
+    title: 'The signature uses an algorithm or transform the gateway does not accept',
+    action: 'Sign with RSA-SHA256 (RSA-SHA1 is accepted on input), a SHA-256 or SHA-1 digest, c14n or exclusive c14n, and only the enveloped-signature and c14n transforms.',
+  },
+  EDX_ERR_SIGNATURE_REFERENCE: {
+    status: 422,
+    title: 'The signature does not cover exactly the whole packet',
+    action: 'Use one Reference with URI="" and the enveloped-signature transform, and one Signature element in edXMLHeader; references to parts of the document, extra references and extra Signature elements are refused to prevent signature wrapping.',
+  },
+  EDX_ERR_SIGNATURE_DIGEST_MISMATCH: {
+    status: 422,
+    title: 'The packet was changed after it was signed',
+    action: 'The digest of the packet does not match the signed DigestValue: send the packet exactly as it was signed, or sign it again.',
+  },
+  EDX_ERR_SIGNATURE_INVALID: {
+    status: 422,
+    title: 'The SignatureValue does not verify with the enclosed certificate',
+    action: 'Sign SignedInfo with the private key of the certificate placed first in KeyInfo/X509Data.',
+  },
+  EDX_ERR_SIGNATURE_CERT_UNTRUSTED: {
+    status: 422,
+    title: "The signer's certificate does not chain to a trusted authority",
+    action: 'Sign with a certificate issued by the Government special-purpose CA (or a CA the operator added to the trust store), and include the intermediates in KeyInfo.',
+  },
+  EDX_ERR_SIGNATURE_CERT_EXPIRED: {
+    status: 422,
+    title: "The signer's certificate is expired or not yet valid",
+    action: 'Renew the certificate (or correct the signing machine\'s clock) and sign again.',
+  },
+  EDX_ERR_SIGNATURE_CERT_REVOKED: {
+    status: 422,
+    title: "The signer's certificate is revoked",
+    action: 'The issuing authority revoked this certificate: sign with a valid one.',
+  },
+  EDX_ERR_SIGNATURE_CERT_REVOCATION_UNKNOWN: {
+    status: 422,
+    title: "The signer's certificate could not be checked for revocation",
+    action: 'The gateway has no current revocation list for the issuing authority and its policy is hard-fail; retry later, or ask the operator to refresh the CRL.',
+  },
+  EDX_ERR_SIGNATURE_CERT_WRONG_AGENCY: {
+    status: 422,
+    title: "The signer's certificate does not belong to the sending agency",
+    action: "Sign with the certificate registered for the agency in From; the operator binds certificates to agencies in the directory.",
+  },
+  EDX_ERR_SIGNATURE_KEY_INVALID: {
+    status: 400,
+    title: 'The signing key or certificate cannot be used',
+    action: 'Give an RSA private key (PEM or PKCS#12 with its password) and the certificate that matches it.',
+  },
+  // --- TRACKING: statuses and business flows of a document -----------------------------------
+  EDX_ERR_STATUS_UNKNOWN_DOCUMENT: {
+    status: 422,
+    title: 'The status refers to a document the gateway has not carried',
+    action: 'Check ResponseFor/DocumentId and ResponseFor/OrganId: they must name a document this gateway delivered between the two agencies.',
+  },
+  EDX_ERR_STATUS_NOT_A_RECIPIENT: {
+    status: 422,
+    title: 'The agency sending this status never received the document',
+    action: 'Only an agency the document was delivered to may report its receipt or processing; the sender of the document may only send 13 (recall request).',
+  },
+  EDX_ERR_STATUS_TRANSITION: {
+    status: 409,
+    title: 'This status cannot follow the current one',
+    action: 'Statuses move forward: 01 → 03 → 04 → 05 → 06 (04 and 05 may be skipped), 02 ends the exchange, 15/16 answer a 13. The message gives the current status.',
+  },
+  EDX_ERR_STATUS_NO_RECALL: {
+    status: 409,
+    title: 'There is no recall request to answer',
+    action: 'Send 15 or 16 only in answer to a recall request (13) or a revocation of the document.',
+  },
+  EDX_ERR_DOCUMENT_REFERENCE_UNKNOWN: {
+    status: 422,
+    title: 'The revoked, updated or replaced document is not known to the gateway',
+    action: 'Name in the revocation, update or replacement the DocumentId of a document this sender sent through the gateway.',
+  },
   EDX_ERR_RECIPIENT_UNKNOWN: {
     status: 422,
     title: 'A recipient is not in the agency directory',

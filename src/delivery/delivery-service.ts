@@ -66,6 +66,11 @@ export interface DeliveryDeps {
    * payload is this id is this node's own echo and wakes nobody.
    */
   readonly nodeId?: string | undefined;
+  /**
+   * A document was pushed to its recipient and accepted (not merely put in an inbox): tracking
+   * sends the automatic 01. Awaited, so shutdown waits for it; must not throw.
+   */
+  readonly onReached?: ((deliveryId: string) => Promise<void>) | undefined;
   /** The clock adapters get; default the real one. */
   readonly clock?: (() => Date) | undefined;
   /** [0, 1) for jitter; default Math.random. */
@@ -331,6 +336,8 @@ export class DeliveryService {
         this.#deps.metrics.endToEndLatency.observe({ route_kind: kind }, done.latencyMs / 1000);
         if (done.newlyLate) this.#deps.metrics.deadlineMisses.inc();
         log.info({ latencyMs: done.latencyMs, late: done.late, detail: result.detail }, result.awaitsAck ? 'available in the inbox' : 'delivered');
+        // Only a local push: behind an axis or peer route another gateway reports the arrival.
+        if (claim.kind === 'document' && result.awaitsAck !== true && kind === 'webhook') await this.#deps.onReached?.(claim.deliveryId);
         return;
       }
       case 'retry':

@@ -15,6 +15,7 @@ import { migrateToLatest, migrationStatus } from '../store/migrate.ts';
 import { openStore } from '../store/open-store.ts';
 import type { Store } from '../store/open-store.ts';
 import { queueStats } from '../store/queries/queue-stats.ts';
+import { Tracker } from '../tracking/tracker.ts';
 import { ClientAuth } from './client-auth.ts';
 import { DirectoryCache } from './directory-cache.ts';
 
@@ -54,6 +55,7 @@ export class Gateway {
   readonly auth: ClientAuth;
   readonly intake: Intake;
   readonly delivery: DeliveryService;
+  readonly tracker: Tracker;
   /** This node's id for its lifetime (NOTIFY payloads; lets the node tell its own notifications apart). */
   readonly nodeId: string = randomUUID();
   readonly #ownsStore: boolean;
@@ -81,14 +83,32 @@ export class Gateway {
         sweepIntervalMs: d.sweepIntervalMs,
         defaultWebhookSecret: config.webhook.secret,
       },
-      { store, routes: this.directory, metrics: this.metrics, logger, random: options.random, nodeId: this.nodeId },
+      {
+        store,
+        routes: this.directory,
+        metrics: this.metrics,
+        logger,
+        random: options.random,
+        nodeId: this.nodeId,
+        // A pushed document has reached its recipient: its sender gets 01 on the recipient's behalf.
+        onReached: (deliveryId) => this.tracker.arrived(deliveryId),
+      },
     );
+    this.tracker = new Tracker({
+      store,
+      directory: this.directory,
+      budgetMs: config.budgetMs,
+      logger,
+      nodeId: this.nodeId,
+      onAdmitted: () => this.delivery.wake(),
+    });
     this.intake = new Intake({
       store,
       directory: this.directory,
       metrics: this.metrics,
       budgetMs: config.budgetMs,
       nodeId: this.nodeId,
+      tracker: this.tracker,
       // NOTIFY reaches every node after COMMIT; this node's own workers are woken without the round trip.
       onAdmitted: () => this.delivery.wake(),
     });
@@ -118,6 +138,7 @@ export class Gateway {
     if (this.#state !== 'open') return;
     this.#state = 'started';
     await this.delivery.start();
+    this.tracker.start(this.config.delivery.sweepIntervalMs);
     this.logger.info({ workers: this.config.delivery.workers, dialect: this.store.dialect }, 'delivery workers started');
   }
 
@@ -141,7 +162,7 @@ export class Gateway {
    */
   stopWorkers(): Promise<{ readonly drained: boolean }> {
     this.#state = 'closing';
-    return this.delivery.stop(this.config.server.shutdownTimeoutMs);
+    return Promise.all([this.delivery.stop(this.config.server.shutdownTimeoutMs), this.tracker.stop()]).then(([stopped]) => stopped);
   }
 
   /** Database reachable, migrations current, workers alive. */

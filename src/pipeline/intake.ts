@@ -3,6 +3,7 @@
 // calls delivery — it enqueues through the store and rings the wake-up (DESIGN, The flow of a packet).
 // Nothing here knows HTTP: refusals are EdxErrors with catalogued codes, the API maps them.
 
+import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { parsePacket } from '../edxml/parse.ts';
 import type { ParseOptions } from '../edxml/parse.ts';
@@ -21,6 +22,7 @@ import { idempotencyKey } from './idempotency.ts';
 import { resolveRecipients } from './recipients.ts';
 import type { DirectorySource } from './recipients.ts';
 import { StageTimer } from './stage-timer.ts';
+import { Tracker } from '../tracking/tracker.ts';
 
 /** What the verify stage concluded. Signature checking is a later issue; the stage already exists so timings and the verdict column are final. */
 export type SignatureVerdict = 'not-checked';
@@ -80,6 +82,10 @@ export interface IntakeDeps {
   readonly nodeId?: string | undefined;
   /** Called after a COMMIT that queued deliveries: the in-process wake-up of this node's workers. */
   readonly onAdmitted?: (() => void) | undefined;
+  /** Tracking of statuses and business flows; intake makes its own from these deps when absent. */
+  readonly tracker?: Tracker | undefined;
+  /** Where the tracker intake makes logs (default: the request's logger is not reachable there). */
+  readonly logger?: Logger | undefined;
   readonly parseOptions?: ParseOptions | undefined;
   /** Validation options except `now`, which is the request's arrival. */
   readonly validateOptions?: Partial<Omit<ValidateOptions, 'now'>> | undefined;
@@ -88,9 +94,20 @@ export interface IntakeDeps {
 /** The intake pipeline of one gateway. */
 export class Intake {
   readonly #deps: IntakeDeps;
+  readonly #tracker: Tracker;
 
   constructor(deps: IntakeDeps) {
     this.#deps = deps;
+    this.#tracker =
+      deps.tracker ??
+      new Tracker({
+        store: deps.store,
+        directory: deps.directory,
+        budgetMs: deps.budgetMs,
+        logger: deps.logger ?? silentLogger(),
+        nodeId: deps.nodeId,
+        onAdmitted: deps.onAdmitted,
+      });
   }
 
   /** Runs the stages; resolves once the packet is durable (or found to be a duplicate), throws EdxError on refusal. */
@@ -139,10 +156,10 @@ export class Intake {
 
     const verdict = await timer.run('verify', (): SignatureVerdict => 'not-checked');
 
-    const admitted = await timer.run('admit', async () => {
+    const admission = await timer.run('admit', async () => {
       // Admission stores the bytes: durable before (folder) or with (table) the COMMIT that points at them.
       const ref = payloadRef(bytes);
-      return admitPacket(deps.store.db, {
+      const input = {
         idempotencyKey: idempotencyKey(packet),
         kind: packet.kind,
         documentId,
@@ -162,11 +179,18 @@ export class Intake {
         stageTimings: timer.timings(),
         recipients: recipients.value,
         notifyPayload: deps.nodeId,
-      });
+      };
+      // A new document is admitted by one statement (the hot path); a status, a revocation, an
+      // update or a replacement acts on a tracked document and goes through the tracker's transaction.
+      if (packet.kind === 'status') return this.#tracker.admitStatus(packet, input);
+      const businessType = packet.business?.businessDocType ?? 0;
+      if (businessType !== 0) return this.#tracker.admitBusinessDocument(packet, input);
+      return { result: await admitPacket(deps.store.db, { ...input, trackDocument: true }), warnings: [] };
     });
+    const admitted = admission.result;
 
     log.setBindings({ packetId: admitted.packet.packetId });
-    const receipt = receiptOf(admitted.packet, recipients.warnings);
+    const receipt = receiptOf(admitted.packet, [...recipients.warnings, ...admission.warnings]);
     switch (admitted.outcome) {
       case 'admitted':
         deps.metrics.packetsAdmitted.inc({ kind: packet.kind });
@@ -178,6 +202,13 @@ export class Intake {
         log.info('duplicate packet: answered with the original receipt');
         return { outcome: 'duplicate', receipt };
       case 'conflict':
+        if (packet.kind === 'status') {
+          // A status is idempotent: the same agency reporting the same status for the same document
+          // again (with another timestamp, say) changes nothing and gets the first receipt.
+          deps.metrics.packetsDuplicate.inc({ kind: packet.kind });
+          log.info('repeated status: answered with the first receipt');
+          return { outcome: 'duplicate', receipt };
+        }
         throw new EdxError(
           'EDX_ERR_PACKET_CONFLICT',
           `packet ${admitted.packet.packetId} was admitted for ${sender} with DocumentId ${documentId} and other content.`,
@@ -211,4 +242,9 @@ function receiptOf(packet: AdmittedPacket, warnings: readonly Issue[]): Admissio
     })),
     warnings: warnings.filter((w) => w.severity === 'warning'),
   };
+}
+
+/** A logger that writes nothing, for an intake built without one (tests). */
+function silentLogger(): Logger {
+  return pino({ enabled: false });
 }

@@ -15,12 +15,28 @@ export type RouteKind = (typeof ROUTE_KINDS)[number];
 export const PACKET_KINDS = ['document', 'status'] as const;
 export type PacketKind = (typeof PACKET_KINDS)[number];
 
-/** queued → delivering → delivered | queued (retry) | dead; dead → queued by an admin requeue. */
-export const DELIVERY_STATES = ['queued', 'delivering', 'delivered', 'dead'] as const;
+/**
+ * queued → delivering → delivered | queued (retry) | dead; dead → queued by an admin requeue;
+ * queued or delivered-but-unacknowledged → withdrawn by a recall or revocation of the document.
+ */
+export const DELIVERY_STATES = ['queued', 'delivering', 'delivered', 'dead', 'withdrawn'] as const;
 export type DeliveryState = (typeof DELIVERY_STATES)[number];
 
 /** Event types written by the store's queries; tracking may append more (the column is free text). */
-export const EVENT_TYPES = ['admitted', 'delivered', 'delivery_failed', 'dead_lettered', 'requeued', 'acked', 'deadline_missed'] as const;
+export const EVENT_TYPES = [
+  'admitted',
+  'delivered',
+  'delivery_failed',
+  'dead_lettered',
+  'requeued',
+  'acked',
+  'deadline_missed',
+  // Tracking (src/tracking/): a status applied to a (document, recipient); a recall or revocation
+  // withdrew an undelivered or unpulled copy; a later packet revoked, updated or replaced this document.
+  'status',
+  'withdrawn',
+  'linked',
+] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /** A timestamptz column written by the database (default now()), read as a Date. */
@@ -122,6 +138,79 @@ export interface EventsTable {
   document_id: string | null;
   agency: string | null;
   data: Json<Record<string, unknown>>;
+  /** The inserting transaction's id (xid8, read as a decimal string): the stream's commit-safe order. */
+  tx: ColumnType<string, never, never>;
+}
+
+/** Processing statuses a recipient reports (01, 03–06) or 02 (refused); 13/15/16 are the recall exchange. */
+export const RECALL_STATES = ['none', 'requested', 'recalled', 'refused'] as const;
+export type RecallState = (typeof RECALL_STATES)[number];
+export type RecallKind = 'recall' | 'revoke';
+export const LINK_RELATIONS = ['revoked', 'updated', 'replaced'] as const;
+export type LinkRelation = (typeof LINK_RELATIONS)[number];
+
+/** `documents`: one row per document carried (business types 0, 2, 3), keyed by id and sender. */
+export interface DocumentsTable {
+  document_id: string;
+  sender: string;
+  packet_id: string;
+  business_type: number;
+  subject: string | null;
+  priority: number;
+  received_at: Date;
+  revoked_at: Date | null;
+  created_at: CreatedAt;
+}
+
+/** `document_recipients`: the state of one document at one recipient. */
+export interface DocumentRecipientsTable {
+  document_id: string;
+  sender: string;
+  recipient: string;
+  /** The delivery of the document packet to this recipient. */
+  delivery_id: string;
+  /** Furthest processing status reached: 01, 03–06, or 02 (refused, final); null before 01. */
+  status_code: string | null;
+  status_at: Date | null;
+  /** The reason given with 02. */
+  status_reason: string | null;
+  /** When the recipient first confirmed receipt (03) or refused it (02): the same-day rule's clock stops. */
+  confirmed_at: Date | null;
+  recall_state: ColumnType<RecallState, RecallState | undefined, RecallState>;
+  recall_kind: RecallKind | null;
+  recall_reason: string | null;
+  recall_requested_at: Date | null;
+  recall_answered_at: Date | null;
+  updated_at: CreatedAt;
+}
+
+/** `document_links`: a later packet revoked, updated or replaced an earlier document. */
+export interface DocumentLinksTable {
+  document_id: string;
+  sender: string;
+  relation: LinkRelation;
+  by_document_id: string;
+  by_packet_id: string;
+  at: CreatedAt;
+}
+
+/** `event_subscriptions`: an office system following its agencies' events on a webhook. */
+export interface EventSubscriptionsTable {
+  id: string;
+  client_id: string;
+  agencies: ColumnType<string[], string[], string[]>;
+  url: string;
+  /** HMAC key; kept in clear to sign. */
+  secret: string;
+  /** Only these event types, or all when null. */
+  event_types: ColumnType<string[] | null, string[] | null | undefined, string[] | null>;
+  /** The stream position delivered so far (opaque event cursor), null = from the subscription's creation. */
+  cursor: string | null;
+  attempts: Generated<number>;
+  next_attempt_at: CreatedAt;
+  last_error: string | null;
+  created_at: CreatedAt;
+  disabled_at: Date | null;
 }
 
 /** `payloads`: packet bytes by sha256, used when the database is Postgres. */
@@ -141,6 +230,10 @@ export interface Database {
   deliveries: DeliveriesTable;
   events: EventsTable;
   payloads: PayloadsTable;
+  documents: DocumentsTable;
+  document_recipients: DocumentRecipientsTable;
+  document_links: DocumentLinksTable;
+  event_subscriptions: EventSubscriptionsTable;
 }
 
 export type AgencyRow = Selectable<AgenciesTable>;

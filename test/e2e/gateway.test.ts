@@ -111,9 +111,18 @@ for (const kind of kinds) {
     t.same(Object.keys(packetRow.stage_timings).sort(), ['decode', 'validate', 'verify'], 'stage timings stored');
     t.equal(packetRow.signature_verdict, 'not-checked');
 
+    // The document reached B (ack) and C (webhook 2xx): A gets 01 (đã đến) from each, written by the gateway.
+    const arrivals = await waitFor('two automatic 01s in A\'s inbox', async () => {
+      const res = await fetch(`${url}/v1/inbox?agency=${A}`, { headers: bearer(A) });
+      const body = (await res.json()) as InboxPage;
+      const statuses = body.items.filter((i) => i.kind === 'status' && i.statusCode === '01' && i.documentId === receipt.documentId);
+      return statuses.length === 2 ? statuses : undefined;
+    });
+    t.same(arrivals.map((i) => i.sender).sort(), [B, C].sort(), 'one 01 on behalf of each recipient');
+
     const metrics = await (await fetch(`${url}/metrics`)).text();
     t.match(metrics, /edxgate_end_to_end_latency_seconds_count\{route_kind="webhook"\} 1/);
-    t.match(metrics, /edxgate_end_to_end_latency_seconds_count\{route_kind="inbox"\} 1/);
+    t.match(metrics, /edxgate_end_to_end_latency_seconds_count\{route_kind="inbox"\} 3/, 'B\'s document and the two 01s to A');
     t.match(metrics, /edxgate_packets_admitted_total\{kind="document"\} 1/);
 
     const health = await fetch(`${url}/health`);

@@ -134,6 +134,8 @@ export function registerInboxRoutes(app: EdxApp): void {
           issue('EDX_ERR_NOT_FOUND', 'params.deliveryId', 'No delivery with this id is available in your agencies\' inboxes.', deliveryId),
         ]);
       }
+      // The document has reached the recipient: its sender gets 01 (đã đến) on the recipient's behalf.
+      if (outcome === 'acked') await app.gateway.tracker.arrived(deliveryId);
       return { deliveryId, state: 'acknowledged', alreadyAcknowledged: outcome === 'already_acked' };
     },
   );

@@ -77,6 +77,12 @@ export interface AdmitPacketInput {
    * (which wakes its own workers in-process) can ignore its own echo. Default ''.
    */
   readonly notifyPayload?: string | undefined;
+  /**
+   * Start tracking the packet as a document (business types 0, 2 and 3): a `documents` row and one
+   * `document_recipients` row per delivery, written by the same statement. Absent for status
+   * packets and revocations, which act on a document that exists.
+   */
+  readonly trackDocument?: boolean | undefined;
 }
 
 /** A delivery as admission reports it. */
@@ -142,6 +148,22 @@ export async function admitPacket(db: Kysely<Database>, input: AdmitPacketInput)
         )`
       : sql``;
 
+  // A document already tracked under this id and sender (another business type reusing the id, as
+  // the official update and replacement samples do) keeps its row; the new deliveries still get theirs.
+  const documentCtes = input.trackDocument
+    ? sql`, new_document AS (
+          INSERT INTO documents (document_id, sender, packet_id, business_type, subject, priority, received_at)
+          SELECT ${input.documentId}::text, ${input.sender}::text, new_packet.id, ${input.businessType ?? 0}::smallint,
+                 ${input.subject}::text, ${input.priority}::smallint, ${input.receivedAt}::timestamptz
+          FROM new_packet
+          ON CONFLICT (document_id, sender) DO NOTHING
+        ), new_document_recipients AS (
+          INSERT INTO document_recipients (document_id, sender, recipient, delivery_id)
+          SELECT ${input.documentId}::text, ${input.sender}::text, nd.recipient, nd.id FROM new_deliveries AS nd
+          ON CONFLICT (document_id, sender, recipient) DO NOTHING
+        )`
+    : sql``;
+
   // ON CONFLICT DO NOTHING waits for a concurrent admission of the same key to finish, so exactly
   // one of two simultaneous posts inserts the row; the other gets no row and reads the winner's below.
   // Types are spelled out in the SELECT lists: there a parameter's type is not inferred from the column.
@@ -163,7 +185,8 @@ export async function admitPacket(db: Kysely<Database>, input: AdmitPacketInput)
                   ${deliveries.map((d) => d.aliasOf)}::text[], ${deliveries.map((d) => d.routeId)}::text[])
              WITH ORDINALITY AS r(id, recipient, alias_of, route_id, n)
       ORDER BY r.n
-    ), admitted_event AS (
+      RETURNING id, recipient
+    )${documentCtes}, admitted_event AS (
       INSERT INTO events (type, packet_id, document_id, agency, data)
       SELECT 'admitted', new_packet.id, ${input.documentId}::text, ${input.sender}::text, ${event}::jsonb FROM new_packet
     )
