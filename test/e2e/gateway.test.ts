@@ -31,7 +31,7 @@ interface Receipt {
 
 interface InboxPage {
   agency: string;
-  items: { deliveryId: string; packetId: string; documentId: string; sender: string; state: string; admittedAt: string; availableAt: string }[];
+  items: { deliveryId: string; packetId: string; documentId: string; kind: string; statusCode: string | null; sender: string; state: string; admittedAt: string; availableAt: string }[];
   nextCursor: string | null;
 }
 
