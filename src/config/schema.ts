@@ -140,6 +140,70 @@ export const CONFIG_SCHEMA = {
   webhook: {
     secret: { type: 'string', env: 'WEBHOOK_SECRET', optional: true, secret: true, minLength: 16, doc: 'Default HMAC-SHA256 key for webhook signatures (a route may carry its own).' },
   },
+  tracking: {
+    // NĐ 30/2020 Điều 21: receipt is to be confirmed the same (working) day.
+    workdayEnd: {
+      type: 'string',
+      env: 'TRACKING_WORKDAY_END',
+      default: '17:00',
+      pattern: /^([01]\d|2[0-3]):[0-5]\d$/,
+      patternHint: 'HH:mm, Vietnam time',
+      doc: 'End of the working day (Vietnam time): a delivered document not confirmed (03 or 02) by then is overdue.',
+    },
+    workingDays: {
+      type: 'string',
+      env: 'TRACKING_WORKING_DAYS',
+      default: '1,2,3,4,5',
+      pattern: /^[1-7](,[1-7])*$/,
+      patternHint: 'ISO weekdays 1 (Monday) … 7 (Sunday), comma-separated',
+      doc: 'Working weekdays.',
+    },
+    holidays: {
+      type: 'string',
+      env: 'TRACKING_HOLIDAYS',
+      optional: true,
+      pattern: /^\d{4}-\d{2}-\d{2}(,\d{4}-\d{2}-\d{2})*$/,
+      patternHint: 'yyyy-mm-dd dates, comma-separated',
+      doc: 'Public holidays (not working days).',
+    },
+    eventsPollIntervalMs: {
+      type: 'integer',
+      env: 'EVENTS_POLL_INTERVAL_MS',
+      default: 1000,
+      min: 50,
+      max: 3_600_000,
+      doc: 'How often the event dispatcher looks for events to push to webhook subscriptions.',
+    },
+  },
+  trust: {
+    signaturePolicy: {
+      type: 'enum',
+      env: 'SIGNATURE_POLICY',
+      values: ['require', 'verify-if-present', 'off'],
+      default: 'verify-if-present',
+      doc: 'Default signature policy of agencies that have none of their own (see docs/trust.md).',
+    },
+    anchors: { type: 'string', env: 'TRUST_ANCHORS', optional: true, doc: 'PEM file or folder of trusted CA certificates (added to those in the database).' },
+    revocation: {
+      type: 'enum',
+      env: 'TRUST_REVOCATION',
+      values: ['soft-fail', 'hard-fail'],
+      default: 'soft-fail',
+      doc: 'When no current CRL covers a certificate: accept it (soft-fail, recorded) or refuse it (hard-fail).',
+    },
+    crlUrls: { type: 'string', env: 'TRUST_CRL_URLS', optional: true, doc: 'Extra CRL URLs to fetch, comma-separated (besides the certificates\' distribution points).' },
+    crlDir: { type: 'string', env: 'TRUST_CRL_DIR', optional: true, doc: 'Folder where fetched CRLs are kept across restarts.' },
+    crlRefreshMs: { type: 'integer', env: 'TRUST_CRL_REFRESH_MS', default: 3_600_000, min: 1000, max: 604_800_000, doc: 'How often CRLs are fetched ahead of time.' },
+    signingKey: { type: 'string', env: 'SIGNING_KEY', optional: true, doc: "The gateway's signing key: a PKCS#12 file (.p12/.pfx) or a PEM private key; unset: the gateway does not sign." },
+    signingCert: { type: 'string', env: 'SIGNING_CERT', optional: true, doc: 'PEM certificate (and chain) of a PEM signing key.' },
+    signingKeyPassword: { type: 'string', env: 'SIGNING_KEY_PASSWORD', optional: true, secret: true, doc: 'Password of the PKCS#12 file.' },
+    gatewayAgency: {
+      type: 'string',
+      env: 'GATEWAY_AGENCY_CODE',
+      optional: true,
+      doc: 'Agency code of this gateway, written in the TraceHeader it adds when it signs what it forwards.',
+    },
+  },
   admin: {
     // A config secret rather than a client flag: operators hold it apart from the agencies' tokens,
     // and unset (the default) leaves the admin endpoints closed.

@@ -55,6 +55,8 @@ export interface AgenciesTable {
   route_id: string | null;
   created_at: CreatedAt;
   updated_at: CreatedAt;
+  /** require | verify-if-present | off; null: the configured default. */
+  signature_policy: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** `routes`: how a recipient is reached. */
@@ -65,6 +67,8 @@ export interface RoutesTable {
   /** HMAC key of a webhook route; must be kept in clear to sign. */
   secret: string | null;
   created_at: CreatedAt;
+  /** Whether packets forwarded on this route are signed by the gateway (when it has a key). */
+  sign_outgoing: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 /** `clients`: API credentials and the agencies each may act for. */
@@ -101,6 +105,28 @@ export interface PacketsTable {
   deadline_at: Date;
   signature_verdict: string | null;
   stage_timings: Json<Record<string, number>>;
+  /** Why the verdict is what it is: reason, signer, chain, revocation. */
+  signature_detail: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+}
+
+/** `trust_certificates`: CA certificates added at run time (role anchor or intermediate). */
+export interface TrustCertificatesTable {
+  fingerprint_sha256: string;
+  role: 'anchor' | 'intermediate';
+  subject: string;
+  not_after: Date;
+  der: Uint8Array;
+  added_at: CreatedAt;
+}
+
+/** `agency_certificates`: signer certificates bound to an agency. */
+export interface AgencyCertificatesTable {
+  agency_code: string;
+  fingerprint_sha256: string;
+  subject: string;
+  not_after: Date;
+  der: Uint8Array | null;
+  added_at: CreatedAt;
 }
 
 /** `deliveries`: one row per packet × recipient; the queue. */
@@ -234,6 +260,8 @@ export interface Database {
   document_recipients: DocumentRecipientsTable;
   document_links: DocumentLinksTable;
   event_subscriptions: EventSubscriptionsTable;
+  trust_certificates: TrustCertificatesTable;
+  agency_certificates: AgencyCertificatesTable;
 }
 
 export type AgencyRow = Selectable<AgenciesTable>;

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import t from 'tap';
 import type {
   AgenciesTable,
+  AgencyCertificatesTable,
   ClientsTable,
   Database,
   DocumentLinksTable,
@@ -13,6 +14,7 @@ import type {
   PacketsTable,
   PayloadsTable,
   RoutesTable,
+  TrustCertificatesTable,
 } from '../../src/store/database.ts';
 import { migrateToLatest, migrationStatus } from '../../src/store/migrate.ts';
 import { MIGRATIONS } from '../../src/store/migrations/index.ts';
@@ -22,8 +24,8 @@ import { postgresAvailable, testDatabase } from '../helpers/database.ts';
 // this list is the table types, and the test checks the migrations created exactly these columns.
 type Columns<T> = { readonly [K in keyof T]-?: true };
 const COLUMNS: { readonly [Table in keyof Database]: Columns<Database[Table]> } = {
-  agencies: { code: true, name: true, parent_code: true, state: true, successor_code: true, route_id: true, created_at: true, updated_at: true } satisfies Columns<AgenciesTable>,
-  routes: { id: true, kind: true, url: true, secret: true, created_at: true } satisfies Columns<RoutesTable>,
+  agencies: { code: true, name: true, parent_code: true, state: true, successor_code: true, route_id: true, created_at: true, updated_at: true, signature_policy: true } satisfies Columns<AgenciesTable>,
+  routes: { id: true, kind: true, url: true, secret: true, created_at: true, sign_outgoing: true } satisfies Columns<RoutesTable>,
   clients: { id: true, name: true, token_hash: true, agency_codes: true, created_at: true, disabled_at: true } satisfies Columns<ClientsTable>,
   packets: {
     id: true,
@@ -44,6 +46,7 @@ const COLUMNS: { readonly [Table in keyof Database]: Columns<Database[Table]> } 
     deadline_at: true,
     signature_verdict: true,
     stage_timings: true,
+    signature_detail: true,
   } satisfies Columns<PacketsTable>,
   deliveries: {
     id: true,
@@ -108,6 +111,8 @@ const COLUMNS: { readonly [Table in keyof Database]: Columns<Database[Table]> } 
     created_at: true,
     disabled_at: true,
   } satisfies Columns<EventSubscriptionsTable>,
+  trust_certificates: { fingerprint_sha256: true, role: true, subject: true, not_after: true, der: true, added_at: true } satisfies Columns<TrustCertificatesTable>,
+  agency_certificates: { agency_code: true, fingerprint_sha256: true, subject: true, not_after: true, der: true, added_at: true } satisfies Columns<AgencyCertificatesTable>,
   payloads: { sha256: true, bytes: true, size_bytes: true, created_at: true } satisfies Columns<PayloadsTable>,
 };
 
