@@ -16,6 +16,7 @@ import {
 } from './command.ts';
 import { migrateCommand } from './migrate.ts';
 import { replayCommand } from './replay.ts';
+import { reportCommand } from './report.ts';
 import { serveCommand } from './serve.ts';
 import { validateCommand } from './validate.ts';
 
@@ -28,6 +29,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = Object.freeze({
   migrate: migrateCommand,
   agencies: agenciesCommand,
   clients: clientsCommand,
+  report: reportCommand,
   replay: replayCommand,
   validate: validateCommand,
   build: buildCommand,

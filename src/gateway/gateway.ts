@@ -15,7 +15,9 @@ import { migrateToLatest, migrationStatus } from '../store/migrate.ts';
 import { openStore } from '../store/open-store.ts';
 import type { Store } from '../store/open-store.ts';
 import { queueStats } from '../store/queries/queue-stats.ts';
+import { registerOverdueGauge } from '../tracking/overdue-metrics.ts';
 import { Tracker } from '../tracking/tracker.ts';
+import { serviceLevelOf } from '../tracking/working-day.ts';
 import { ClientAuth } from './client-auth.ts';
 import { DirectoryCache } from './directory-cache.ts';
 
@@ -68,6 +70,11 @@ export class Gateway {
     this.#ownsStore = ownsStore;
     this.logger = logger;
     this.metrics = createMetrics({ queueSnapshot: () => queueStats(store.db), processMetrics: options.processMetrics ?? true });
+    registerOverdueGauge(this.metrics.registry, {
+      db: store.db,
+      serviceLevel: serviceLevelOf(config),
+      onError: (err) => logger.warn({ err }, 'overdue gauge read failed'),
+    });
     this.directory = new DirectoryCache(store, { ttlMs: options.directoryTtlMs, logger });
     this.auth = new ClientAuth(store, { adminToken: config.admin.token });
     const d = config.delivery;

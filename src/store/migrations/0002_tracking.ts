@@ -42,6 +42,9 @@ const UP: readonly string[] = [
     PRIMARY KEY (document_id, sender, recipient),
     FOREIGN KEY (document_id, sender) REFERENCES documents (document_id, sender)
   )`,
+  // Reports count documents and packets by the period they reached the gateway in.
+  `CREATE INDEX documents_received_at_idx ON documents (received_at)`,
+  `CREATE INDEX packets_received_at_idx ON packets (received_at)`,
   `CREATE INDEX document_recipients_pending_arrival_idx ON document_recipients (delivery_id) WHERE status_code IS NULL`,
   `CREATE INDEX document_recipients_recipient_idx ON document_recipients (recipient)`,
   `CREATE INDEX document_recipients_unconfirmed_idx ON document_recipients (document_id) WHERE confirmed_at IS NULL`,
