@@ -184,6 +184,12 @@ export const CONFIG_SCHEMA = {
       doc: 'Default signature policy of agencies that have none of their own (see docs/trust.md).',
     },
     anchors: { type: 'string', env: 'TRUST_ANCHORS', optional: true, doc: 'PEM file or folder of trusted CA certificates (added to those in the database).' },
+    intermediates: {
+      type: 'string',
+      env: 'TRUST_INTERMEDIATES',
+      optional: true,
+      doc: 'PEM file or folder of intermediate CA certificates used to build chains (not trusted by themselves).',
+    },
     revocation: {
       type: 'enum',
       env: 'TRUST_REVOCATION',
