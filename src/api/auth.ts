@@ -61,6 +61,18 @@ export function requireAdmin(app: EdxApp): (request: FastifyRequest) => Promise<
   };
 }
 
+/**
+ * onRequest hook: a client token or the admin token. For what both the parties' office systems and
+ * operators read (documents, events, reports); handlers narrow by `request.principal.kind`.
+ */
+export function requireClientOrAdmin(app: EdxApp): (request: FastifyRequest) => Promise<void> {
+  return async (request) => {
+    const principal = await principalOf(app, request);
+    request.principal = principal;
+    requestLogger(request).setBindings(principal.kind === 'client' ? { clientId: principal.clientId } : { admin: true });
+  };
+}
+
 /** The client principal a requireClient hook stored. */
 export function clientOf(request: FastifyRequest): ClientPrincipal {
   const p = request.principal;

@@ -1,9 +1,11 @@
 // The HTTP API: one folder per group of routes, one error format (problem.ts).
 
 import { registerAdminRoutes } from './admin/routes.ts';
+import { registerDocumentRoutes } from './documents/routes.ts';
 import { registerHealthRoutes } from './health/routes.ts';
 import { registerInboxRoutes } from './inbox/routes.ts';
 import { registerPacketRoutes } from './packets/routes.ts';
+import { registerReportRoutes } from './reports/routes.ts';
 import { installProblemHandlers } from './problem.ts';
 import type { EdxApp } from './types.ts';
 
@@ -38,6 +40,8 @@ export function registerApi(app: EdxApp): void {
   installJsonParser(app);
   registerPacketRoutes(app);
   registerInboxRoutes(app);
+  registerDocumentRoutes(app);
+  registerReportRoutes(app);
   registerAdminRoutes(app);
   registerHealthRoutes(app);
 }

@@ -23,7 +23,7 @@ import type { AgencyReport } from '../../store/queries/agency-report.ts';
 import { listOverdue } from '../../store/queries/overdue.ts';
 import { WorkingCalendar, formatVietnamDay, monthsBefore, parseVietnamDay, serviceLevelOf, vietnamDayOf, vietnamDayStart } from '../../tracking/working-day.ts';
 import type { ServiceLevelOptions } from '../../tracking/working-day.ts';
-import { assertActsFor, bearerToken } from '../auth.ts';
+import { assertActsFor, requireClientOrAdmin } from '../auth.ts';
 import { NULLABLE_INTEGER, NULLABLE_STRING, PROBLEM_SCHEMA } from '../schemas.ts';
 import { vietnamIso, vietnamIsoOrNull } from '../time.ts';
 import { requestLogger } from '../types.ts';
@@ -166,7 +166,7 @@ export function registerReportRoutes(app: EdxApp, options: ReportRoutesOptions =
   app.get<{ Querystring: OverdueQuerystring }>(
     '/v1/overdue',
     {
-      onRequest: requirePrincipal(app),
+      onRequest: requireClientOrAdmin(app),
       schema: {
         querystring: { type: 'object', properties: { agency: AGENCY_PARAM, limit: { type: 'integer', minimum: 1, maximum: 500 } } },
         response: { 200: OVERDUE_SCHEMA, '4xx': PROBLEM_SCHEMA, '5xx': PROBLEM_SCHEMA },
@@ -204,7 +204,7 @@ export function registerReportRoutes(app: EdxApp, options: ReportRoutesOptions =
   app.get<{ Querystring: ReportQuerystring }>(
     '/v1/reports/agencies',
     {
-      onRequest: requirePrincipal(app),
+      onRequest: requireClientOrAdmin(app),
       schema: {
         querystring: {
           type: 'object',
@@ -243,29 +243,6 @@ function scopeOf(request: FastifyRequest, agency: string | undefined): readonly 
   if (agency === undefined) return p.agencies;
   assertActsFor(p, agency, 'querystring.agency');
   return [agency];
-}
-
-/**
- * onRequest hook: a client token or the admin token. auth.ts has one hook for each; these routes
- * take either, with the same refusals.
- */
-function requirePrincipal(app: EdxApp): (request: FastifyRequest) => Promise<void> {
-  return async (request) => {
-    const header = request.headers.authorization;
-    const token = bearerToken(header);
-    if (token === undefined) {
-      const detail = header === undefined ? 'no Authorization header.' : 'the Authorization header is not "Bearer <token>".';
-      throw new EdxError('EDX_ERR_AUTH_REQUIRED', detail, [issue('EDX_ERR_AUTH_REQUIRED', 'header:authorization', `The request has ${detail}`)]);
-    }
-    const principal: Principal | undefined = await app.gateway.auth.authenticate(token);
-    if (principal === undefined) {
-      throw new EdxError('EDX_ERR_AUTH_REQUIRED', 'the token is unknown or its client is disabled.', [
-        issue('EDX_ERR_AUTH_REQUIRED', 'header:authorization', 'The bearer token is unknown or its client is disabled.'),
-      ]);
-    }
-    request.principal = principal;
-    requestLogger(request).setBindings(principal.kind === 'admin' ? { admin: true } : { clientId: principal.clientId });
-  };
 }
 
 /** Longest period one report covers: a year, leap day included (the seeds report monthly, every six months and yearly). */
