@@ -121,6 +121,8 @@ export interface RouteConfig {
   readonly url?: string | undefined;
   /** Shared secret for signing (webhook). Never logged. */
   readonly secret?: string | undefined;
+  /** False: packets on this route go out as received, not signed by the gateway (default true). */
+  readonly signOutgoing?: boolean | undefined;
 }
 
 /** The result a stopped adapter gives: retry later, the adapter will run again (or another node's will). */

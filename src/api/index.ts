@@ -2,6 +2,7 @@
 
 import { registerAdminRoutes } from './admin/routes.ts';
 import { registerDocumentRoutes } from './documents/routes.ts';
+import { registerEventRoutes } from './events/routes.ts';
 import { registerHealthRoutes } from './health/routes.ts';
 import { registerInboxRoutes } from './inbox/routes.ts';
 import { registerPacketRoutes } from './packets/routes.ts';
@@ -42,6 +43,7 @@ export function registerApi(app: EdxApp): void {
   registerInboxRoutes(app);
   registerDocumentRoutes(app);
   registerReportRoutes(app);
+  registerEventRoutes(app);
   registerAdminRoutes(app);
   registerHealthRoutes(app);
 }

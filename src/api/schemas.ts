@@ -2,6 +2,29 @@
 // (several times faster than JSON.stringify) and keep a reply from carrying a field nobody declared.
 
 /** One issue on the wire (severity is implied by where it appears: `issues` refuse, `warnings` do not). */
+/** The signature verdict shown with a packet (src/trust/policy.ts). */
+export const SIGNATURE_VERDICT_SCHEMA = {
+  type: 'object',
+  required: ['status', 'policy'],
+  properties: {
+    status: { type: 'string', enum: ['valid', 'invalid', 'unsigned', 'placeholder', 'not-checked'] },
+    policy: { type: 'string' },
+    reason: { type: 'string' },
+    code: { type: 'string' },
+    signer: {
+      type: 'object',
+      properties: {
+        subject: { type: 'string' },
+        issuer: { type: 'string' },
+        serialNumber: { type: 'string' },
+        notAfter: { type: 'string' },
+        chain: { type: 'array', items: { type: 'string' } },
+        revocation: { type: 'string' },
+      },
+    },
+  },
+} as const;
+
 export const ISSUE_SCHEMA = {
   type: 'object',
   required: ['code', 'path', 'message'],

@@ -190,6 +190,12 @@ export const CONFIG_SCHEMA = {
       optional: true,
       doc: 'PEM file or folder of intermediate CA certificates used to build chains (not trusted by themselves).',
     },
+    binding: {
+      type: 'string',
+      env: 'TRUST_BINDING',
+      optional: true,
+      doc: 'JSON file binding signer certificates to agencies (fingerprints, subject patterns, fallback; docs/trust.md); added to the certificates bound in the database.',
+    },
     revocation: {
       type: 'enum',
       env: 'TRUST_REVOCATION',

@@ -26,6 +26,7 @@ import { retryDelayMs } from './backoff.ts';
 import type { RetryPolicy } from './backoff.ts';
 import { CircuitBreaker } from './circuit-breaker.ts';
 import type { CircuitState } from './circuit-breaker.ts';
+import type { ForwardSigner } from '../trust/forward-signer.ts';
 import { WakeSignal } from './wake-signal.ts';
 
 /** Where delivery finds the route of a recipient; the gateway's directory cache implements it. */
@@ -71,6 +72,8 @@ export interface DeliveryDeps {
    * sends the automatic 01. Awaited, so shutdown waits for it; must not throw.
    */
   readonly onReached?: ((deliveryId: string) => Promise<void>) | undefined;
+  /** Signs what is forwarded (with the gateway's TraceHeader), on routes that do not switch it off. */
+  readonly signer?: ForwardSigner | undefined;
   /** The clock adapters get; default the real one. */
   readonly clock?: (() => Date) | undefined;
   /** [0, 1) for jitter; default Math.random. */
@@ -294,7 +297,7 @@ export class DeliveryService {
     const started = performance.now();
     try {
       adapter = await this.#adapters.get(route);
-      const edxml = await this.#payload(claim.payloadRef);
+      const edxml = route.signOutgoing === false || this.#deps.signer === undefined ? await this.#payload(claim.payloadRef) : await this.#signed(claim.payloadRef);
       const outcome: unknown = await adapter.deliver({
         deliveryId: claim.deliveryId,
         packetId: claim.packetId,
@@ -389,6 +392,28 @@ export class DeliveryService {
       this.#breakers.set(routeId, breaker);
     }
     return breaker;
+  }
+
+  /**
+   * The packet as the gateway forwards it: with its TraceHeader and signature. Shared, like the
+   * bytes, by the deliveries of one packet in flight together: one signature per packet, not per recipient.
+   */
+  #signed(ref: string): Promise<Buffer> {
+    const key = `signed:${ref}`;
+    let signing = this.#reads.get(key);
+    if (signing === undefined) {
+      const signer = this.#deps.signer;
+      signing = this.#payload(ref)
+        .then((bytes) => {
+          if (signer === undefined) return bytes;
+          const prepared = signer.prepare(bytes, (this.#deps.clock ?? (() => new Date()))());
+          if (!prepared.ok) throw EdxError.fromIssues(prepared.issues);
+          return prepared.value;
+        })
+        .finally(() => this.#reads.delete(key));
+      this.#reads.set(key, signing);
+    }
+    return signing;
   }
 
   /**

@@ -158,5 +158,6 @@ function routeOf(row: RouteRow): RouteConfig {
     kind: row.kind,
     ...(row.url === null ? {} : { url: row.url }),
     ...(row.secret === null ? {} : { secret: row.secret }),
+    signOutgoing: row.sign_outgoing,
   };
 }

@@ -15,9 +15,12 @@ import { migrateToLatest, migrationStatus } from '../store/migrate.ts';
 import { openStore } from '../store/open-store.ts';
 import type { Store } from '../store/open-store.ts';
 import { queueStats } from '../store/queries/queue-stats.ts';
+import { EventDispatcher } from '../tracking/event-dispatcher.ts';
 import { registerOverdueGauge } from '../tracking/overdue-metrics.ts';
 import { Tracker } from '../tracking/tracker.ts';
 import { serviceLevelOf } from '../tracking/working-day.ts';
+import { ForwardSigner } from '../trust/forward-signer.ts';
+import { TrustService } from '../trust/trust-service.ts';
 import { ClientAuth } from './client-auth.ts';
 import { DirectoryCache } from './directory-cache.ts';
 
@@ -58,14 +61,19 @@ export class Gateway {
   readonly intake: Intake;
   readonly delivery: DeliveryService;
   readonly tracker: Tracker;
+  readonly trust: TrustService;
+  /** Pushes events to the office systems subscribed to them. */
+  readonly events: EventDispatcher;
   /** This node's id for its lifetime (NOTIFY payloads; lets the node tell its own notifications apart). */
   readonly nodeId: string = randomUUID();
   readonly #ownsStore: boolean;
   #state: 'open' | 'started' | 'closing' | 'closed' = 'open';
   #closing: Promise<void> | undefined;
 
-  private constructor(config: Config, store: Store, ownsStore: boolean, logger: Logger, options: GatewayOptions) {
+  private constructor(config: Config, store: Store, ownsStore: boolean, logger: Logger, trust: TrustService, options: GatewayOptions) {
     this.config = config;
+    this.trust = trust;
+    const signingKey = trust.signingKey;
     this.store = store;
     this.#ownsStore = ownsStore;
     this.logger = logger;
@@ -99,8 +107,10 @@ export class Gateway {
         nodeId: this.nodeId,
         // A pushed document has reached its recipient: its sender gets 01 on the recipient's behalf.
         onReached: (deliveryId) => this.tracker.arrived(deliveryId),
+        signer: signingKey === undefined ? undefined : new ForwardSigner(signingKey, trust.gatewayAgency),
       },
     );
+    this.events = new EventDispatcher({ db: store.db, logger }, { pollIntervalMs: config.tracking.eventsPollIntervalMs });
     this.tracker = new Tracker({
       store,
       directory: this.directory,
@@ -116,6 +126,7 @@ export class Gateway {
       budgetMs: config.budgetMs,
       nodeId: this.nodeId,
       tracker: this.tracker,
+      trust,
       // NOTIFY reaches every node after COMMIT; this node's own workers are woken without the round trip.
       onAdmitted: () => this.delivery.wake(),
     });
@@ -130,7 +141,8 @@ export class Gateway {
         const applied = await migrateToLatest(store.db);
         if (applied.length > 0) logger.info({ applied }, 'database migrations applied');
       }
-      const gateway = new Gateway(config, store, options.store === undefined, logger, options);
+      const trust = await TrustService.open(config.trust, store, logger);
+      const gateway = new Gateway(config, store, options.store === undefined, logger, trust, options);
       // Fail at start, not on the first packet, when the directory cannot be read.
       await gateway.directory.reload();
       return gateway;
@@ -146,6 +158,7 @@ export class Gateway {
     this.#state = 'started';
     await this.delivery.start();
     this.tracker.start(this.config.delivery.sweepIntervalMs);
+    await this.events.start();
     this.logger.info({ workers: this.config.delivery.workers, dialect: this.store.dialect }, 'delivery workers started');
   }
 
@@ -156,6 +169,7 @@ export class Gateway {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       const { drained } = await this.stopWorkers();
+      await this.trust.close();
       if (this.#ownsStore) await this.store.close();
       this.#state = 'closed';
       this.logger.info({ drained }, 'gateway closed');
@@ -169,7 +183,11 @@ export class Gateway {
    */
   stopWorkers(): Promise<{ readonly drained: boolean }> {
     this.#state = 'closing';
-    return Promise.all([this.delivery.stop(this.config.server.shutdownTimeoutMs), this.tracker.stop()]).then(([stopped]) => stopped);
+    return Promise.all([
+      this.delivery.stop(this.config.server.shutdownTimeoutMs),
+      this.tracker.stop(),
+      this.events.stop(this.config.server.shutdownTimeoutMs),
+    ]).then(([stopped]) => stopped);
   }
 
   /** Database reachable, migrations current, workers alive. */

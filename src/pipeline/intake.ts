@@ -23,9 +23,9 @@ import { resolveRecipients } from './recipients.ts';
 import type { DirectorySource } from './recipients.ts';
 import { StageTimer } from './stage-timer.ts';
 import { Tracker } from '../tracking/tracker.ts';
+import type { SignatureVerdict } from '../trust/policy.ts';
+import type { TrustService } from '../trust/trust-service.ts';
 
-/** What the verify stage concluded. Signature checking is a later issue; the stage already exists so timings and the verdict column are final. */
-export type SignatureVerdict = 'not-checked';
 
 /** The client on whose behalf a packet is submitted. */
 export interface IntakeClient {
@@ -63,6 +63,8 @@ export interface AdmissionReceipt {
   readonly deliveries: readonly ReceiptDelivery[];
   /** Tolerated deviations decode found (e.g. a quirk of the official samples). */
   readonly warnings: readonly Issue[];
+  /** What the verify stage concluded about the packet's signature (for a duplicate: about this post). */
+  readonly signature: SignatureVerdict;
 }
 
 /** `admitted`: new (answer 202); `duplicate`: the same packet again (answer 200, nothing created). */
@@ -82,6 +84,8 @@ export interface IntakeDeps {
   readonly nodeId?: string | undefined;
   /** Called after a COMMIT that queued deliveries: the in-process wake-up of this node's workers. */
   readonly onAdmitted?: (() => void) | undefined;
+  /** Judges signatures under each sender's policy; absent: nothing is checked (`not-checked`). */
+  readonly trust?: TrustService | undefined;
   /** Tracking of statuses and business flows; intake makes its own from these deps when absent. */
   readonly tracker?: Tracker | undefined;
   /** Where the tracker intake makes logs (default: the request's logger is not reachable there). */
@@ -154,7 +158,16 @@ export class Intake {
       return { value: resolved.value, warnings: [...decoded.warnings, ...found] };
     });
 
-    const verdict = await timer.run('verify', (): SignatureVerdict => 'not-checked');
+    const verdict = await timer.run('verify', async (): Promise<SignatureVerdict> => {
+      if (deps.trust === undefined) return { status: 'not-checked', policy: 'off' };
+      const judgement = await deps.trust.judge(bytes, sender, request.receivedAt);
+      if (!judgement.accepted) {
+        throw new EdxError(judgement.code, `signature of ${sender}'s packet: ${judgement.reason}`, [
+          issue(judgement.code, 'edXMLEnvelope/edXMLHeader/Signature', `Under the ${judgement.verdict.policy} policy: ${judgement.reason}`),
+        ]);
+      }
+      return judgement.verdict;
+    });
 
     const admission = await timer.run('admit', async () => {
       // Admission stores the bytes: durable before (folder) or with (table) the COMMIT that points at them.
@@ -175,7 +188,8 @@ export class Intake {
         clientId: client.clientId,
         receivedAt: request.receivedAt,
         budgetMs: deps.budgetMs,
-        signatureVerdict: verdict,
+        signatureVerdict: verdict.status,
+        signatureDetail: { ...verdict },
         stageTimings: timer.timings(),
         recipients: recipients.value,
         notifyPayload: deps.nodeId,
@@ -190,7 +204,7 @@ export class Intake {
     const admitted = admission.result;
 
     log.setBindings({ packetId: admitted.packet.packetId });
-    const receipt = receiptOf(admitted.packet, [...recipients.warnings, ...admission.warnings]);
+    const receipt = receiptOf(admitted.packet, [...recipients.warnings, ...admission.warnings], verdict);
     switch (admitted.outcome) {
       case 'admitted':
         deps.metrics.packetsAdmitted.inc({ kind: packet.kind });
@@ -230,7 +244,7 @@ function priorityOf(packet: Packet): number {
 }
 
 /** The receipt of an admitted packet, built the same way for the first post and for a duplicate. */
-function receiptOf(packet: AdmittedPacket, warnings: readonly Issue[]): AdmissionReceipt {
+function receiptOf(packet: AdmittedPacket, warnings: readonly Issue[], signature: SignatureVerdict): AdmissionReceipt {
   return {
     packetId: packet.packetId,
     documentId: packet.documentId,
@@ -241,6 +255,7 @@ function receiptOf(packet: AdmittedPacket, warnings: readonly Issue[]): Admissio
       ...(d.aliasOf === null ? {} : { aliasOf: d.aliasOf }),
     })),
     warnings: warnings.filter((w) => w.severity === 'warning'),
+    signature,
   };
 }
 

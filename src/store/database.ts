@@ -69,6 +69,8 @@ export interface RoutesTable {
   created_at: CreatedAt;
   /** Whether packets forwarded on this route are signed by the gateway (when it has a key). */
   sign_outgoing: ColumnType<boolean, boolean | undefined, boolean>;
+  /** The policy of the agencies on this route that have none of their own. */
+  signature_policy: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** `clients`: API credentials and the agencies each may act for. */

@@ -357,6 +357,7 @@ export class Tracker {
       receivedAt: at,
       budgetMs: this.#deps.budgetMs,
       signatureVerdict: 'unsigned',
+      signatureDetail: { status: 'unsigned', policy: 'off', reason: 'written by this gateway on the recipient\'s behalf' },
       stageTimings: {},
       recipients: [routeTo(directory, row.sender)],
       notifyPayload: this.#deps.nodeId,

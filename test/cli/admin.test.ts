@@ -16,6 +16,7 @@ import type { Config } from '../../src/config/schema.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { makeDocument, startReceiver, waitFor } from '../api/gateway-fixture.ts';
 import { postgresAvailable, testDatabase } from '../helpers/database.ts';
+import { MIGRATIONS } from '../../src/store/migrations/index.ts';
 import { REPO_ROOT, runCli } from './run-cli.ts';
 import type { CliRun } from './run-cli.ts';
 
@@ -72,22 +73,24 @@ t.test('migrate applies the migrations once; --status reports them; other comman
   t.equal(early.code, 1, 'a command on an unmigrated database is refused');
   t.match(early.stderr, /^edxgate: EDX_ERR_STORE_MIGRATION_PENDING .*0001_initial.*edxgate migrate/);
 
+  const all = Object.keys(MIGRATIONS);
+  const last = all.at(-1) ?? '';
   const before = await cli(db, ['migrate', '--status']);
   t.equal(before.code, 0);
-  t.match(before.stdout, /^ {2}0001_initial {2}pending$/m);
-  t.match(before.stdout, '0 applied, 1 pending');
+  for (const name of all) t.match(before.stdout, new RegExp(`^ {2}${name} +pending$`, 'm'));
+  t.match(before.stdout, `0 applied, ${all.length} pending`);
 
   const first = await cli(db, ['migrate']);
   t.equal(first.code, 0, first.stderr);
-  t.match(first.stdout, /^applied 0001_initial\n.* is now at 0001_initial\.\n$/);
+  t.match(first.stdout, new RegExp(`^${all.map((n) => `applied ${n}\\n`).join('')}.* is now at ${last}\\.\\n$`));
 
   const again = await cli(db, ['migrate']);
   t.equal(again.code, 0);
-  t.match(again.stdout, /^Nothing to apply: .* is at 0001_initial\.\n$/);
+  t.match(again.stdout, new RegExp(`^Nothing to apply: .* is at ${last}\\.\\n$`));
 
   const after = await cli(db, ['migrate', '--status']);
-  t.match(after.stdout, /^ {2}0001_initial {2}applied \d{4}-\d\d-\d\dT/m);
-  t.match(after.stdout, '1 applied, 0 pending.');
+  for (const name of all) t.match(after.stdout, new RegExp(`^ {2}${name} +applied \\d{4}-\\d\\d-\\d\\dT`, 'm'));
+  t.match(after.stdout, `${all.length} applied, 0 pending.`);
 
 });
 

@@ -43,7 +43,11 @@ t.test('a receiver failing twice then answering 200: retried with the same deliv
   t.equal(row.last_error, null, 'the last error is cleared on delivery');
   t.same(receiver.received.map((r) => r.headers[DELIVERY_ID]), [deliveryId, deliveryId, deliveryId], 'the same delivery id every time');
   t.same(receiver.received.map((r) => r.headers[ATTEMPT]), ['1', '2', '3']);
-  t.same(await eventTypes(gw, deliveryId), ['delivery_failed', 'delivery_failed', 'delivered']);
+  const events = await waitFor('the automatic 01 recorded', async () => {
+    const types = await eventTypes(gw, deliveryId);
+    return types.includes('status') ? types : undefined;
+  });
+  t.same(events, ['delivery_failed', 'delivery_failed', 'delivered', 'status'], 'then the automatic 01 for the recipient');
   const metrics = await gw.app.inject({ method: 'GET', url: '/metrics' });
   t.match(metrics.body, /edxgate_delivery_attempts_total\{route_kind="webhook",outcome="retry"\} 2/);
   t.match(metrics.body, /edxgate_delivery_attempts_total\{route_kind="webhook",outcome="accepted"\} 1/);
@@ -71,7 +75,11 @@ t.test('a receiver answering 404: dead letter, listed, re-queued by the admin, t
     [deliveryId, 404],
     [deliveryId, 200],
   ]);
-  t.same(await eventTypes(gw, deliveryId), ['dead_lettered', 'requeued', 'delivered']);
+  const events = await waitFor('the automatic 01 recorded', async () => {
+    const types = await eventTypes(gw, deliveryId);
+    return types.includes('status') ? types : undefined;
+  });
+  t.same(events, ['dead_lettered', 'requeued', 'delivered', 'status'], 'then the automatic 01 for the recipient');
   const dead = await gw.app.inject({ method: 'GET', url: '/v1/deliveries?state=dead', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
   t.same(JSON.parse(dead.body).items, [], 'the dead letter is empty again');
 });
@@ -133,6 +141,16 @@ t.test('a delivery past its deadline is flagged and counted once, and still deli
   });
   t.equal(row.late, true);
   t.equal(row.attempts, 2, 'retried after the deadline passed');
+  // The automatic 01 that follows the push is itself a packet with the same 1 ms budget: late too.
+  await waitFor('the automatic 01 delivered', async () => {
+    const statuses = await gw.db.store.db
+      .selectFrom('deliveries')
+      .innerJoin('packets', 'packets.id', 'deliveries.packet_id')
+      .select('deliveries.state')
+      .where('packets.kind', '=', 'status')
+      .execute();
+    return statuses.length === 1 && statuses[0]?.state === 'delivered';
+  });
   const metrics = await gw.app.inject({ method: 'GET', url: '/metrics' });
-  t.match(metrics.body, /\nedxgate_deadline_misses_total 1\n/, 'counted once');
+  t.match(metrics.body, /\nedxgate_deadline_misses_total 2\n/, 'each late delivery counted once: the document and its 01');
 });

@@ -109,7 +109,7 @@ for (const kind of kinds) {
 
     const packetRow = await gw.db.store.db.selectFrom('packets').selectAll().where('id', '=', receipt.packetId).executeTakeFirstOrThrow();
     t.same(Object.keys(packetRow.stage_timings).sort(), ['decode', 'validate', 'verify'], 'stage timings stored');
-    t.equal(packetRow.signature_verdict, 'not-checked');
+    t.equal(packetRow.signature_verdict, 'unsigned', 'verify-if-present (the default): an unsigned packet is recorded unsigned');
 
     // The document reached B (ack) and C (webhook 2xx): A gets 01 (đã đến) from each, written by the gateway.
     const arrivals = await waitFor('two automatic 01s in A\'s inbox', async () => {

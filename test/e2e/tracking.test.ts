@@ -27,6 +27,7 @@ interface Receipt {
   documentId: string;
   deliveries: { to: string; deliveryId: string; state: string }[];
   warnings: { code: string; path: string }[];
+  signature: { status: string; policy: string };
 }
 
 interface InboxItem {
@@ -299,6 +300,7 @@ for (const kind of kinds) {
     const update = await client.post(G22, sample('edoc_update.edxml'));
     t.equal(update.status, 202);
     t.match(update.body.warnings, [{ code: 'EDX_ERR_DOCUMENT_REFERENCE_UNKNOWN' }]);
+    t.match(update.body.signature, { status: 'placeholder', policy: 'verify-if-present' }, "the sample's hard-coded Signature is recognised, not judged");
     const replacement = await client.post(G22, sample('edoc_replacement.edxml'));
     t.equal(replacement.status, 202, 'the replacement sample is accepted');
     await pullAndAck(client, H41, update.body.packetId);

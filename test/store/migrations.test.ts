@@ -25,7 +25,7 @@ import { postgresAvailable, testDatabase } from '../helpers/database.ts';
 type Columns<T> = { readonly [K in keyof T]-?: true };
 const COLUMNS: { readonly [Table in keyof Database]: Columns<Database[Table]> } = {
   agencies: { code: true, name: true, parent_code: true, state: true, successor_code: true, route_id: true, created_at: true, updated_at: true, signature_policy: true } satisfies Columns<AgenciesTable>,
-  routes: { id: true, kind: true, url: true, secret: true, created_at: true, sign_outgoing: true } satisfies Columns<RoutesTable>,
+  routes: { id: true, kind: true, url: true, secret: true, created_at: true, sign_outgoing: true, signature_policy: true } satisfies Columns<RoutesTable>,
   clients: { id: true, name: true, token_hash: true, agency_codes: true, created_at: true, disabled_at: true } satisfies Columns<ClientsTable>,
   packets: {
     id: true,

@@ -1,10 +1,12 @@
-// Packets: POST /v1/packets (submit one edXML packet) and GET /v1/packets/{packetId}/edxml (its
-// stored bytes, for the sender and the recipients only).
+// Packets: POST /v1/packets (submit one edXML packet), GET /v1/packets/{packetId} (what is known
+// about it: signature verdict, stage timings, deliveries) and GET /v1/packets/{packetId}/edxml (its
+// stored bytes) — for the sender and the recipients only, and the admin.
 
 import { EdxError, issue } from '../../errors.ts';
-import { getPacketParties } from '../../store/queries/get-packet.ts';
-import { clientOf, requireClient } from '../auth.ts';
-import { ISSUE_SCHEMA, PROBLEM_SCHEMA } from '../schemas.ts';
+import { getPacketDetails, getPacketParties } from '../../store/queries/get-packet.ts';
+import { clientOf, requireClient, requireClientOrAdmin } from '../auth.ts';
+import { ISSUE_SCHEMA, NULLABLE_INTEGER, NULLABLE_STRING, PROBLEM_SCHEMA, SIGNATURE_VERDICT_SCHEMA } from '../schemas.ts';
+import { vietnamIso, vietnamIsoOrNull } from '../time.ts';
 import { wireIssue } from '../problem.ts';
 import { requestLogger } from '../types.ts';
 import type { EdxApp } from '../types.ts';
@@ -32,6 +34,48 @@ const RECEIPT_SCHEMA = {
       },
     },
     warnings: { type: 'array', items: ISSUE_SCHEMA },
+    signature: SIGNATURE_VERDICT_SCHEMA,
+  },
+} as const;
+
+const PACKET_SCHEMA = {
+  type: 'object',
+  required: ['packetId', 'kind', 'documentId', 'sender', 'sha256', 'sizeBytes', 'receivedAt', 'admittedAt', 'deadlineAt', 'stageTimings', 'deliveries'],
+  properties: {
+    packetId: { type: 'string' },
+    kind: { type: 'string' },
+    documentId: { type: 'string' },
+    sender: { type: 'string' },
+    businessType: NULLABLE_INTEGER,
+    statusCode: NULLABLE_STRING,
+    priority: { type: 'integer' },
+    subject: NULLABLE_STRING,
+    sha256: { type: 'string' },
+    sizeBytes: { type: 'integer' },
+    receivedAt: { type: 'string' },
+    admittedAt: { type: 'string' },
+    deadlineAt: { type: 'string' },
+    signature: { anyOf: [SIGNATURE_VERDICT_SCHEMA, { type: 'null' }] },
+    stageTimings: { type: 'object', additionalProperties: { type: 'number' } },
+    deliveries: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          deliveryId: { type: 'string' },
+          recipient: { type: 'string' },
+          aliasOf: NULLABLE_STRING,
+          routeId: { type: 'string' },
+          state: { type: 'string' },
+          attempts: { type: 'integer' },
+          deliveredAt: NULLABLE_STRING,
+          acknowledgedAt: NULLABLE_STRING,
+          latencyMs: NULLABLE_INTEGER,
+          late: { type: 'boolean' },
+          lastError: NULLABLE_STRING,
+        },
+      },
+    },
   },
 } as const;
 
@@ -68,6 +112,58 @@ export function registerPacketRoutes(app: EdxApp): void {
         .code(result.outcome === 'admitted' ? 202 : 200)
         .header('location', `/v1/packets/${receipt.packetId}/edxml`)
         .send({ ...receipt, warnings: receipt.warnings.map(wireIssue) });
+    },
+  );
+
+  app.get<{ Params: { packetId: string } }>(
+    '/v1/packets/:packetId',
+    {
+      onRequest: requireClientOrAdmin(app),
+      schema: {
+        params: { type: 'object', required: ['packetId'], properties: { packetId: { type: 'string', maxLength: 64 } } },
+        response: { 200: PACKET_SCHEMA, '4xx': PROBLEM_SCHEMA, '5xx': PROBLEM_SCHEMA },
+      },
+    },
+    async (request) => {
+      const { packetId } = request.params;
+      const packet = await getPacketDetails(app.gateway.store.db, packetId);
+      const principal = request.principal;
+      const visible =
+        packet !== undefined &&
+        principal !== null &&
+        (principal.kind === 'admin' || [packet.sender, ...packet.recipients].some((a) => principal.agencies.includes(a)));
+      if (!visible) {
+        throw new EdxError('EDX_ERR_NOT_FOUND', `no packet ${packetId} sent by or to the agencies of this client.`, [
+          issue('EDX_ERR_NOT_FOUND', 'params.packetId', 'No packet with this id was sent by or to your agencies.', packetId),
+        ]);
+      }
+      // A recipient sees its own deliveries only; the sender and the admin see all of them.
+      const seesAll = principal.kind === 'admin' || principal.agencies.includes(packet.sender);
+      const deliveries = seesAll ? packet.deliveries : packet.deliveries.filter((d) => principal.agencies.includes(d.recipient));
+      return {
+        packetId: packet.packetId,
+        kind: packet.kind,
+        documentId: packet.documentId,
+        sender: packet.sender,
+        businessType: packet.businessType,
+        statusCode: packet.statusCode,
+        priority: packet.priority,
+        subject: packet.subject,
+        sha256: packet.sha256,
+        sizeBytes: packet.sizeBytes,
+        receivedAt: vietnamIso(packet.receivedAt),
+        admittedAt: vietnamIso(packet.admittedAt),
+        deadlineAt: vietnamIso(packet.deadlineAt),
+        signature: packet.signatureDetail ?? (packet.signatureVerdict === null ? null : { status: packet.signatureVerdict, policy: 'unknown' }),
+        stageTimings: packet.stageTimings,
+        deliveries: deliveries.map((d) => ({
+          ...d,
+          deliveredAt: vietnamIsoOrNull(d.deliveredAt),
+          acknowledgedAt: vietnamIsoOrNull(d.acknowledgedAt),
+          // Delivery errors can name the recipient's endpoint; only the sender and the admin see them.
+          lastError: seesAll ? d.lastError : null,
+        })),
+      };
     },
   );
 

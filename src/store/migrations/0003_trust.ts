@@ -29,11 +29,14 @@ const UP: readonly string[] = [
   )`,
   `ALTER TABLE agencies ADD COLUMN signature_policy text CHECK (signature_policy IN ('require', 'verify-if-present', 'off'))`,
   `ALTER TABLE routes ADD COLUMN sign_outgoing boolean NOT NULL DEFAULT true`,
+  // The policy of every agency reached through a route (an upstream axis, say), unless the agency has its own.
+  `ALTER TABLE routes ADD COLUMN signature_policy text CHECK (signature_policy IN ('require', 'verify-if-present', 'off'))`,
   `ALTER TABLE packets ADD COLUMN signature_detail jsonb`,
 ];
 
 const DOWN: readonly string[] = [
   'ALTER TABLE packets DROP COLUMN signature_detail',
+  'ALTER TABLE routes DROP COLUMN signature_policy',
   'ALTER TABLE routes DROP COLUMN sign_outgoing',
   'ALTER TABLE agencies DROP COLUMN signature_policy',
   'DROP TABLE agency_certificates',

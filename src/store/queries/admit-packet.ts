@@ -69,6 +69,8 @@ export interface AdmitPacketInput {
   readonly receivedAt: Date;
   readonly budgetMs: number;
   readonly signatureVerdict: string | null;
+  /** Why the verdict is what it is (reason, signer), stored as JSON. */
+  readonly signatureDetail?: Readonly<Record<string, unknown>> | undefined;
   /** Milliseconds per intake stage so far (decode, validate, verify). */
   readonly stageTimings: Readonly<Record<string, number>>;
   readonly recipients: readonly AdmitRecipient[];
@@ -171,10 +173,11 @@ export async function admitPacket(db: Kysely<Database>, input: AdmitPacketInput)
   const { rows } = await sql<{ admitted_at: Date }>`
     WITH new_packet AS (
       INSERT INTO packets (id, kind, idempotency_key, document_id, sender, business_type, status_code, priority, subject,
-                           sha256, size_bytes, payload_ref, client_id, received_at, deadline_at, signature_verdict, stage_timings)
+                           sha256, size_bytes, payload_ref, client_id, received_at, deadline_at, signature_verdict, signature_detail, stage_timings)
       VALUES (${packetId}, ${input.kind}, ${input.idempotencyKey}, ${input.documentId}, ${input.sender}, ${input.businessType},
               ${input.statusCode}, ${input.priority}, ${input.subject}, ${input.sha256}, ${input.sizeBytes}, ${input.payloadRef},
-              ${input.clientId}, ${input.receivedAt}, ${deadlineAt}, ${input.signatureVerdict}, ${JSON.stringify(input.stageTimings)})
+              ${input.clientId}, ${input.receivedAt}, ${deadlineAt}, ${input.signatureVerdict},
+              ${input.signatureDetail === undefined ? null : JSON.stringify(input.signatureDetail)}::jsonb, ${JSON.stringify(input.stageTimings)})
       ON CONFLICT (idempotency_key) DO NOTHING
       RETURNING id, admitted_at
     )${payloadCte}, new_deliveries AS (

@@ -2,7 +2,7 @@
 // (the sender and the recipients only) and where those bytes are.
 
 import type { Kysely } from 'kysely';
-import type { Database, PacketKind } from '../database.ts';
+import type { Database, DeliveryState, PacketKind } from '../database.ts';
 import { isUuid } from './common.ts';
 
 /** A packet's identity, bytes reference and parties. */
@@ -14,7 +14,7 @@ export interface PacketParties {
   readonly sha256: string;
   readonly sizeBytes: number;
   readonly payloadRef: string;
-  /** Agency codes of the deliveries (successors, for aliased recipients). */
+  /** Agency codes of the deliveries (successors, for aliased recipients); a copy withdrawn by a recall is not theirs any more. */
   readonly recipients: readonly string[];
 }
 
@@ -27,7 +27,13 @@ export async function getPacketParties(db: Kysely<Database>, packetId: string): 
     .where('id', '=', packetId)
     .executeTakeFirst();
   if (packet === undefined) return undefined;
-  const deliveries = await db.selectFrom('deliveries').select('recipient').where('packet_id', '=', packetId).orderBy('seq').execute();
+  const deliveries = await db
+    .selectFrom('deliveries')
+    .select('recipient')
+    .where('packet_id', '=', packetId)
+    .where('state', '<>', 'withdrawn')
+    .orderBy('seq')
+    .execute();
   return {
     packetId: packet.id,
     kind: packet.kind,
@@ -37,5 +43,78 @@ export async function getPacketParties(db: Kysely<Database>, packetId: string): 
     sizeBytes: packet.size_bytes,
     payloadRef: packet.payload_ref,
     recipients: deliveries.map((d) => d.recipient),
+  };
+}
+
+/** One delivery of a packet, as the packet view shows it. */
+export interface PacketDeliveryView {
+  readonly deliveryId: string;
+  readonly recipient: string;
+  readonly aliasOf: string | null;
+  readonly routeId: string;
+  readonly state: DeliveryState;
+  readonly attempts: number;
+  readonly deliveredAt: Date | null;
+  readonly acknowledgedAt: Date | null;
+  readonly latencyMs: number | null;
+  readonly late: boolean;
+  readonly lastError: string | null;
+}
+
+/** Everything stored about a packet except its bytes. */
+export interface PacketDetails extends PacketParties {
+  readonly businessType: number | null;
+  readonly statusCode: string | null;
+  readonly priority: number;
+  readonly subject: string | null;
+  readonly receivedAt: Date;
+  readonly admittedAt: Date;
+  readonly deadlineAt: Date;
+  readonly signatureVerdict: string | null;
+  readonly signatureDetail: Readonly<Record<string, unknown>> | null;
+  readonly stageTimings: Readonly<Record<string, number>>;
+  readonly deliveries: readonly PacketDeliveryView[];
+}
+
+/** The packet with its verdict, stage timings and deliveries, or undefined for an unknown id. */
+export async function getPacketDetails(db: Kysely<Database>, packetId: string): Promise<PacketDetails | undefined> {
+  if (!isUuid(packetId)) return undefined;
+  const [packet, deliveries] = await Promise.all([
+    db.selectFrom('packets').selectAll().where('id', '=', packetId).executeTakeFirst(),
+    db.selectFrom('deliveries').selectAll().where('packet_id', '=', packetId).orderBy('seq').execute(),
+  ]);
+  if (packet === undefined) return undefined;
+  return {
+    packetId: packet.id,
+    kind: packet.kind,
+    documentId: packet.document_id,
+    sender: packet.sender,
+    sha256: packet.sha256,
+    sizeBytes: packet.size_bytes,
+    payloadRef: packet.payload_ref,
+    recipients: deliveries.filter((d) => d.state !== 'withdrawn').map((d) => d.recipient),
+    businessType: packet.business_type,
+    statusCode: packet.status_code,
+    priority: packet.priority,
+    subject: packet.subject,
+    receivedAt: packet.received_at,
+    admittedAt: packet.admitted_at,
+    deadlineAt: packet.deadline_at,
+    signatureVerdict: packet.signature_verdict,
+    signatureDetail: packet.signature_detail,
+    stageTimings: packet.stage_timings,
+    deliveries: deliveries.map((d) => ({
+      deliveryId: d.id,
+      recipient: d.recipient,
+      aliasOf: d.alias_of,
+      routeId: d.route_id,
+      state: d.state,
+      attempts: d.attempts,
+      deliveredAt: d.delivered_at,
+      acknowledgedAt: d.acked_at,
+      latencyMs: d.latency_ms,
+      late: d.late,
+      lastError: d.last_error,
+    })),
   };
 }
