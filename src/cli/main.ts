@@ -5,6 +5,7 @@
 import { agenciesCommand } from './agencies.ts';
 import { buildCommand } from './build.ts';
 import { clientsCommand } from './clients.ts';
+import { doctorCommand } from './doctor.ts';
 import {
   EXIT_OK,
   EXIT_USAGE,
@@ -18,7 +19,9 @@ import { migrateCommand } from './migrate.ts';
 import { replayCommand } from './replay.ts';
 import { reportCommand } from './report.ts';
 import { serveCommand } from './serve.ts';
+import { signCommand } from './sign.ts';
 import { validateCommand } from './validate.ts';
+import { verifyCommand } from './verify.ts';
 
 /**
  * The sub-commands, in the order `edxgate help` lists them. Later commands (verify, sign, doctor,
@@ -33,6 +36,9 @@ export const COMMANDS: Readonly<Record<string, Command>> = Object.freeze({
   replay: replayCommand,
   validate: validateCommand,
   build: buildCommand,
+  verify: verifyCommand,
+  sign: signCommand,
+  doctor: doctorCommand,
 });
 
 const HELP_FLAGS = new Set(['-h', '--help']);

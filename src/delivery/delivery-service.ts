@@ -69,7 +69,7 @@ export interface DeliveryDeps {
   readonly nodeId?: string | undefined;
   /**
    * A document was pushed to its recipient and accepted (not merely put in an inbox): tracking
-   * sends the automatic 01. Awaited, so shutdown waits for it; must not throw.
+   * sends the automatic 01. Not awaited by the worker; shutdown waits for it. Must not reject.
    */
   readonly onReached?: ((deliveryId: string) => Promise<void>) | undefined;
   /** Signs what is forwarded (with the gateway's TraceHeader), on routes that do not switch it off. */
@@ -109,6 +109,8 @@ export class DeliveryService {
   readonly #breakers = new Map<string, CircuitBreaker>();
   readonly #reads = new Map<string, Promise<Buffer>>();
   readonly #loops = new Set<Promise<void>>();
+  /** Automatic 01s being sent for pushed documents; shutdown waits for them with the deliveries. */
+  readonly #reached = new Set<Promise<void>>();
   #inFlight = 0;
   #started = false;
   #stopping = false;
@@ -181,7 +183,10 @@ export class DeliveryService {
     const timedOut = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), timeoutMs);
     });
-    const outcome = await Promise.race([Promise.allSettled([...this.#loops, this.#sweeping]).then(() => 'drained' as const), timedOut]);
+    const outcome = await Promise.race([
+      Promise.allSettled([...this.#loops, this.#sweeping]).then(() => Promise.allSettled([...this.#reached])).then(() => 'drained' as const),
+      timedOut,
+    ]);
     clearTimeout(timer);
     if (outcome === 'timeout') this.#log.warn({ inFlight: this.#inFlight }, 'shutdown: deliveries still in flight; their leases will expire and they will be retried');
     await this.#unlisten?.().catch((error: unknown) => this.#log.warn({ err: error }, 'unlisten failed'));
@@ -340,7 +345,9 @@ export class DeliveryService {
         if (done.newlyLate) this.#deps.metrics.deadlineMisses.inc();
         log.info({ latencyMs: done.latencyMs, late: done.late, detail: result.detail }, result.awaitsAck ? 'available in the inbox' : 'delivered');
         // Only a local push: behind an axis or peer route another gateway reports the arrival.
-        if (claim.kind === 'document' && result.awaitsAck !== true && kind === 'webhook') await this.#deps.onReached?.(claim.deliveryId);
+        // Not awaited: the worker goes on to its next delivery while tracking admits the 01 (the
+        // arrival sweep sends it if this node dies first).
+        if (claim.kind === 'document' && result.awaitsAck !== true && kind === 'webhook') this.#track(claim.deliveryId);
         return;
       }
       case 'retry':
@@ -376,6 +383,13 @@ export class DeliveryService {
     if (failed === undefined) log.warn('attempt failed, but the claim was taken over meanwhile');
     else if (failed.outcome === 'dead') log.warn({ code, reason, attempts: failed.attempts }, 'delivery failed its last attempt: dead-lettered');
     else log.info({ code, reason, retryInMs, attempts: failed.attempts }, 'delivery attempt failed; retrying');
+  }
+
+  #track(deliveryId: string): void {
+    const onReached = this.#deps.onReached;
+    if (onReached === undefined) return;
+    const sent: Promise<void> = onReached(deliveryId).finally(() => this.#reached.delete(sent));
+    this.#reached.add(sent);
   }
 
   #breaker(routeId: string): CircuitBreaker {

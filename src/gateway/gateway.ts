@@ -136,17 +136,20 @@ export class Gateway {
   static async open(config: Config, options: GatewayOptions = {}): Promise<Gateway> {
     const logger = options.logger ?? createLogger(config);
     const store = options.store ?? (await openStore(config, { log: logger }));
+    let trust: TrustService | undefined;
     try {
       if (options.migrate ?? true) {
         const applied = await migrateToLatest(store.db);
         if (applied.length > 0) logger.info({ applied }, 'database migrations applied');
       }
-      const trust = await TrustService.open(config.trust, store, logger);
+      // A trust store, binding file or signing key that cannot be used stops the start, naming it.
+      trust = await TrustService.open(config.trust, store, logger);
       const gateway = new Gateway(config, store, options.store === undefined, logger, trust, options);
       // Fail at start, not on the first packet, when the directory cannot be read.
       await gateway.directory.reload();
       return gateway;
     } catch (error) {
+      await trust?.close().catch(() => undefined);
       if (options.store === undefined) await store.close().catch(() => undefined);
       throw error;
     }
