@@ -71,7 +71,7 @@ export interface DeliveryDeps {
    * A document was pushed to its recipient and accepted (not merely put in an inbox): tracking
    * sends the automatic 01. Not awaited by the worker; shutdown waits for it. Must not reject.
    */
-  readonly onReached?: ((deliveryId: string) => Promise<void>) | undefined;
+  readonly onReached?: ((deliveryId: string, delivery: { readonly documentId: string; readonly sender: string; readonly recipient: string }) => Promise<void>) | undefined;
   /** Signs what is forwarded (with the gateway's TraceHeader), on routes that do not switch it off. */
   readonly signer?: ForwardSigner | undefined;
   /** The clock adapters get; default the real one. */
@@ -347,7 +347,7 @@ export class DeliveryService {
         // Only a local push: behind an axis or peer route another gateway reports the arrival.
         // Not awaited: the worker goes on to its next delivery while tracking admits the 01 (the
         // arrival sweep sends it if this node dies first).
-        if (claim.kind === 'document' && result.awaitsAck !== true && kind === 'webhook') this.#track(claim.deliveryId);
+        if (claim.kind === 'document' && result.awaitsAck !== true && kind === 'webhook') this.#track(claim);
         return;
       }
       case 'retry':
@@ -385,10 +385,10 @@ export class DeliveryService {
     else log.info({ code, reason, retryInMs, attempts: failed.attempts }, 'delivery attempt failed; retrying');
   }
 
-  #track(deliveryId: string): void {
+  #track(claim: ClaimedDelivery): void {
     const onReached = this.#deps.onReached;
     if (onReached === undefined) return;
-    const sent: Promise<void> = onReached(deliveryId).finally(() => this.#reached.delete(sent));
+    const sent: Promise<void> = onReached(claim.deliveryId, claim).finally(() => this.#reached.delete(sent));
     this.#reached.add(sent);
   }
 

@@ -106,7 +106,7 @@ export class Gateway {
         random: options.random,
         nodeId: this.nodeId,
         // A pushed document has reached its recipient: its sender gets 01 on the recipient's behalf.
-        onReached: (deliveryId) => this.tracker.arrived(deliveryId),
+        onReached: (deliveryId, delivery) => this.tracker.arrived(deliveryId, delivery),
         signer: signingKey === undefined ? undefined : new ForwardSigner(signingKey, trust.gatewayAgency),
       },
     );

@@ -215,6 +215,9 @@ export class Intake {
         deps.metrics.packetsDuplicate.inc({ kind: packet.kind });
         log.info('duplicate packet: answered with the original receipt');
         return { outcome: 'duplicate', receipt };
+      case 'skipped':
+        // Only the gateway's automatic statuses are admitted with a guard that can skip them.
+        throw new Error('intake admission was skipped');
       case 'conflict':
         if (packet.kind === 'status') {
           // A status is idempotent: the same agency reporting the same status for the same document

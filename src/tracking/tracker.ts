@@ -27,7 +27,7 @@ import {
   insertEvents,
   insertLink,
   lockDocumentRecipients,
-  lockPendingArrival,
+  pendingArrivalOf,
   pendingArrivals,
   updateRecipientState,
   withdrawUnpulledDelivery,
@@ -227,24 +227,37 @@ export class Tracker {
   /**
    * A document reached a recipient (webhook 2xx, or inbox ack): sends 01 to its sender on the
    * recipient's behalf, unless the recipient reported a status already or the copy was recalled.
-   * Never throws: a failure is logged and the sweep sends the 01 later.
+   * One statement (admitPacket's `arrival` guard): the packet, the row's 01 and its event, or
+   * nothing. `known` saves a read when the caller has the delivery at hand. Never throws: a
+   * failure is logged and the arrival sweep sends the 01 later.
    */
-  async arrived(deliveryId: string): Promise<void> {
+  async arrived(deliveryId: string, known?: ArrivedDelivery): Promise<void> {
     try {
+      const delivery = known ?? (await pendingArrivalOf(this.#deps.store.db, deliveryId));
+      if (delivery === undefined) return;
       const directory = await this.#deps.directory.directory();
-      const sent = await this.#deps.store.db.transaction().execute(async (trx) => {
-        const row = await lockPendingArrival(trx, deliveryId);
-        if (row === undefined || row.recallState === 'recalled') return false;
-        const transition = applyStatus(stateOf(row), '01', 'recipient');
-        if (!transition.ok) return false;
-        const admitted = await this.#admitAutomatic(trx, directory, row, '01');
-        // Taken: the recipient's own 01 holds the key. Its admission applied it already.
-        if (admitted === undefined) return false;
-        await this.#apply(trx, row, transition, { reason: null, recallKind: 'recall' });
-        await insertEvents(trx, [statusEvent(row, '01', transition, { packetId: admitted.packetId, agency: row.recipient, automatic: true })]);
-        return true;
+      const at = this.#clock();
+      const input = { code: '01' as const, recipient: organizationOf(directory, delivery.recipient), documentSender: delivery.sender, documentId: delivery.documentId, at };
+      const packet = automaticStatusPacket(input);
+      const bytes = automaticStatusBytes(input);
+      const ref = payloadRef(bytes);
+      const admitted = await admitPacket(this.#deps.store.db, {
+        ...automaticAdmission(packet, bytes, ref, at, this.#deps),
+        recipients: [routeTo(directory, delivery.sender)],
+        arrival: {
+          deliveryId,
+          event: {
+            code: '01',
+            meaning: STATUS_MEANINGS['01'],
+            recipient: delivery.recipient,
+            sender: delivery.sender,
+            previous: null,
+            change: 'advance',
+            automatic: true,
+          },
+        },
       });
-      if (sent) this.#deps.onAdmitted?.();
+      if (admitted.outcome === 'admitted') this.#deps.onAdmitted?.();
     } catch (error) {
       this.#deps.logger.warn({ err: error, deliveryId }, 'automatic 01 not sent yet; the arrival sweep will retry');
     }
@@ -340,28 +353,7 @@ export class Tracker {
     const packet = automaticStatusPacket(input);
     const bytes = automaticStatusBytes(input);
     const ref = payloadRef(bytes);
-    const admitted = await admitPacket(trx, {
-      idempotencyKey: idempotencyKey(packet),
-      kind: 'status',
-      documentId: row.documentId,
-      sender: row.recipient,
-      businessType: null,
-      statusCode: code,
-      priority: 0,
-      subject: null,
-      sha256: ref,
-      sizeBytes: bytes.byteLength,
-      payloadRef: ref,
-      payload: { bytes, store: this.#deps.store.payloads },
-      clientId: null,
-      receivedAt: at,
-      budgetMs: this.#deps.budgetMs,
-      signatureVerdict: 'unsigned',
-      signatureDetail: { status: 'unsigned', policy: 'off', reason: 'written by this gateway on the recipient\'s behalf' },
-      stageTimings: {},
-      recipients: [routeTo(directory, row.sender)],
-      notifyPayload: this.#deps.nodeId,
-    });
+    const admitted = await admitPacket(trx, { ...automaticAdmission(packet, bytes, ref, at, this.#deps), recipients: [routeTo(directory, row.sender)] });
     if (admitted.outcome !== 'admitted') return undefined;
     return { packetId: admitted.packet.packetId };
   }
@@ -369,6 +361,45 @@ export class Tracker {
   #afterCommit(_answered: readonly AutomaticAdmission[]): void {
     this.#deps.onAdmitted?.();
   }
+}
+
+/** The delivery an arrival is about: its document and parties. */
+export interface ArrivedDelivery {
+  readonly documentId: string;
+  /** The document's sender. */
+  readonly sender: string;
+  readonly recipient: string;
+}
+
+/** The admission of a status the gateway writes itself, but its recipients. */
+function automaticAdmission(
+  packet: StatusPacket,
+  bytes: Buffer,
+  ref: string,
+  at: Date,
+  deps: Pick<TrackerDeps, 'store' | 'budgetMs' | 'nodeId'>,
+): Omit<AdmitPacketInput, 'recipients'> {
+  return {
+    idempotencyKey: idempotencyKey(packet),
+    kind: 'status',
+    documentId: packet.responseFor.documentId,
+    sender: packet.from.organId,
+    businessType: null,
+    statusCode: packet.statusCode,
+    priority: 0,
+    subject: null,
+    sha256: ref,
+    sizeBytes: bytes.byteLength,
+    payloadRef: ref,
+    payload: { bytes, store: deps.store.payloads },
+    clientId: null,
+    receivedAt: at,
+    budgetMs: deps.budgetMs,
+    signatureVerdict: 'unsigned',
+    signatureDetail: { status: 'unsigned', policy: 'off', reason: "written by this gateway on the recipient's behalf" },
+    stageTimings: {},
+    notifyPayload: deps.nodeId,
+  };
 }
 
 /** A packet the gateway admitted on a recipient's behalf. */

@@ -132,3 +132,38 @@ t.test('admission wakes the delivery workers after COMMIT', async (t) => {
 t.test('a packet needs a recipient', async (t) => {
   await t.rejects(admitPacket(store.db, await packetInput(store, { recipients: [] })), TypeError);
 });
+
+t.test('a tracked document: rows per recipient; an arrival admits the 01 once, with its row and event', async (t) => {
+  const document = await admitPacket(store.db, { ...(await packetInput(store)), trackDocument: true });
+  t.equal(document.outcome, 'admitted');
+  const rows = await store.db.selectFrom('document_recipients').selectAll().orderBy('recipient').execute();
+  t.same(
+    rows.map((r) => [r.recipient, r.delivery_id, r.status_code]),
+    document.packet.deliveries.map((d) => [d.to, d.deliveryId, null]),
+    'one tracking row per delivery, no status yet',
+  );
+  const toB = document.packet.deliveries[0];
+  if (toB === undefined) throw new Error('no delivery');
+
+  const arrival = async (): Promise<string> => {
+    const input = await packetInput(store, {
+      kind: 'status',
+      idempotencyKey: `status|s01|${toB.to}|${document.packet.documentId}`,
+      documentId: document.packet.documentId,
+      sender: toB.to,
+      businessType: null,
+      statusCode: '01',
+      recipients: [{ to: '000.00.15.H47', routeId: 'inbox' }],
+      arrival: { deliveryId: toB.deliveryId, event: { code: '01', automatic: true } },
+    });
+    return (await admitPacket(store.db, input)).outcome;
+  };
+  t.equal(await arrival(), 'admitted');
+  const row = await store.db.selectFrom('document_recipients').selectAll().where('delivery_id', '=', toB.deliveryId).executeTakeFirstOrThrow();
+  t.equal(row.status_code, '01');
+  t.ok(row.status_at instanceof Date);
+  const events = await store.db.selectFrom('events').select(['type', 'agency', 'data']).where('type', '=', 'status').execute();
+  t.match(events, [{ type: 'status', agency: toB.to, data: { code: '01', automatic: true, packetId: String } }]);
+  t.equal(await arrival(), 'skipped', 'the row has a status now: nothing is admitted');
+  t.equal((await counts()).packets, 2, 'the document and one 01');
+});

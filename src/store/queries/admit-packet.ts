@@ -85,6 +85,13 @@ export interface AdmitPacketInput {
    * packets and revocations, which act on a document that exists.
    */
   readonly trackDocument?: boolean | undefined;
+  /**
+   * The automatic 01 (đã đến) of the delivery `deliveryId`: the packet is admitted only while that
+   * delivery's tracking row has no status yet (and was not recalled), and the same statement
+   * records the 01 on the row and appends its `status` event. The row is locked for the statement,
+   * so a status the recipient sends meanwhile waits for it. Outcome `skipped` when it has a status.
+   */
+  readonly arrival?: { readonly deliveryId: string; readonly event: Readonly<Record<string, unknown>> } | undefined;
 }
 
 /** A delivery as admission reports it. */
@@ -110,8 +117,11 @@ export interface AdmittedPacket {
   readonly deliveries: readonly AdmittedDelivery[];
 }
 
-/** `admitted`: new; `duplicate`: same key and content (answer 200 with it); `conflict`: same key, other content (409). */
-export type AdmitOutcome = 'admitted' | 'duplicate' | 'conflict';
+/**
+ * `admitted`: new; `duplicate`: same key and content (answer 200 with it); `conflict`: same key,
+ * other content (409); `skipped`: an `arrival` whose row already has a status (nothing written).
+ */
+export type AdmitOutcome = 'admitted' | 'duplicate' | 'conflict' | 'skipped';
 
 /** The outcome and the packet it concerns. */
 export interface AdmitPacketResult {
@@ -166,18 +176,42 @@ export async function admitPacket(db: Kysely<Database>, input: AdmitPacketInput)
         )`
     : sql``;
 
+  const arrival = input.arrival;
+  const arrivalGuard = arrival === undefined ? sql`` : sql`arrival_row AS MATERIALIZED (
+        SELECT document_id, sender, recipient FROM document_recipients
+        WHERE delivery_id = ${arrival.deliveryId}::uuid AND status_code IS NULL AND recall_state <> 'recalled'
+        FOR UPDATE
+      ), `;
+  const arrivalFilter = arrival === undefined ? sql`` : sql`WHERE EXISTS (SELECT 1 FROM arrival_row)`;
+  const arrivalCtes =
+    arrival === undefined
+      ? sql``
+      : sql`, arrival_status AS (
+          UPDATE document_recipients AS dr SET status_code = '01', status_at = now(), updated_at = now()
+          FROM new_packet, arrival_row AS a
+          WHERE dr.document_id = a.document_id AND dr.sender = a.sender AND dr.recipient = a.recipient
+          RETURNING dr.document_id, dr.recipient
+        ), arrival_event AS (
+          INSERT INTO events (type, packet_id, delivery_id, document_id, agency, data)
+          SELECT 'status', new_packet.id, ${arrival.deliveryId}::uuid, s.document_id, s.recipient,
+                 ${JSON.stringify(arrival.event)}::jsonb || jsonb_build_object('packetId', new_packet.id)
+          FROM new_packet, arrival_status AS s
+        )`;
+
   // ON CONFLICT DO NOTHING waits for a concurrent admission of the same key to finish, so exactly
   // one of two simultaneous posts inserts the row; the other gets no row and reads the winner's below.
   // Types are spelled out in the SELECT lists: there a parameter's type is not inferred from the column.
   // The recipients go in as parallel arrays, in order (their `seq` follows it, and so does the inbox).
   const { rows } = await sql<{ admitted_at: Date }>`
-    WITH new_packet AS (
+    WITH ${arrivalGuard}new_packet AS (
       INSERT INTO packets (id, kind, idempotency_key, document_id, sender, business_type, status_code, priority, subject,
                            sha256, size_bytes, payload_ref, client_id, received_at, deadline_at, signature_verdict, signature_detail, stage_timings)
-      VALUES (${packetId}, ${input.kind}, ${input.idempotencyKey}, ${input.documentId}, ${input.sender}, ${input.businessType},
-              ${input.statusCode}, ${input.priority}, ${input.subject}, ${input.sha256}, ${input.sizeBytes}, ${input.payloadRef},
-              ${input.clientId}, ${input.receivedAt}, ${deadlineAt}, ${input.signatureVerdict},
-              ${input.signatureDetail === undefined ? null : JSON.stringify(input.signatureDetail)}::jsonb, ${JSON.stringify(input.stageTimings)})
+      SELECT ${packetId}::uuid, ${input.kind}::text, ${input.idempotencyKey}::text, ${input.documentId}::text, ${input.sender}::text,
+             ${input.businessType}::smallint, ${input.statusCode}::text, ${input.priority}::smallint, ${input.subject}::text,
+             ${input.sha256}::text, ${input.sizeBytes}::bigint, ${input.payloadRef}::text, ${input.clientId}::uuid,
+             ${input.receivedAt}::timestamptz, ${deadlineAt}::timestamptz, ${input.signatureVerdict}::text,
+             ${input.signatureDetail === undefined ? null : JSON.stringify(input.signatureDetail)}::jsonb, ${JSON.stringify(input.stageTimings)}::jsonb
+      ${arrivalFilter}
       ON CONFLICT (idempotency_key) DO NOTHING
       RETURNING id, admitted_at
     )${payloadCte}, new_deliveries AS (
@@ -189,7 +223,7 @@ export async function admitPacket(db: Kysely<Database>, input: AdmitPacketInput)
              WITH ORDINALITY AS r(id, recipient, alias_of, route_id, n)
       ORDER BY r.n
       RETURNING id, recipient
-    )${documentCtes}, admitted_event AS (
+    )${documentCtes}${arrivalCtes}, admitted_event AS (
       INSERT INTO events (type, packet_id, document_id, agency, data)
       SELECT 'admitted', new_packet.id, ${input.documentId}::text, ${input.sender}::text, ${event}::jsonb FROM new_packet
     )
@@ -198,7 +232,11 @@ export async function admitPacket(db: Kysely<Database>, input: AdmitPacketInput)
 
   const inserted = rows[0];
   if (inserted === undefined) {
+    // An arrival not admitted: the row has a status (the recipient's own, or an earlier automatic
+    // 01 holding the same key) or was recalled. Its caller has nothing to answer, so nothing is read.
+    if (arrival !== undefined) return { outcome: 'skipped', packet: notAdmitted(packetId, input, deadlineAt) };
     const existing = await loadByKey(db, input.idempotencyKey);
+    if (existing === undefined) throw new Error(`admission found idempotency key ${input.idempotencyKey} taken, then no packet holding it`);
     return { outcome: existing.sha256 === input.sha256 ? 'duplicate' : 'conflict', packet: existing };
   }
   // Durable now: the deliveries about to be attempted can read the bytes from memory.
@@ -238,8 +276,24 @@ interface ExistingRow {
   deliveries: { id: string; recipient: string; alias_of: string | null; route_id: string; state: DeliveryState }[];
 }
 
+/** What a skipped arrival reports: the packet it would have been, with nothing stored. */
+function notAdmitted(packetId: string, input: AdmitPacketInput, deadlineAt: Date): AdmittedPacket {
+  return {
+    packetId,
+    kind: input.kind,
+    documentId: input.documentId,
+    sender: input.sender,
+    sha256: input.sha256,
+    payloadRef: input.payloadRef,
+    receivedAt: input.receivedAt,
+    admittedAt: input.receivedAt,
+    deadlineAt,
+    deliveries: [],
+  };
+}
+
 /** The packet holding a key, with its deliveries, in one round trip (the duplicate path stays cheap). */
-async function loadByKey(db: Kysely<Database>, idempotencyKey: string): Promise<AdmittedPacket> {
+async function loadByKey(db: Kysely<Database>, idempotencyKey: string): Promise<AdmittedPacket | undefined> {
   // It is committed: ON CONFLICT only gave up after the other admission's COMMIT, and this statement's
   // snapshot is newer. Packet and deliveries were committed together, so they are read together.
   const { rows } = await sql<ExistingRow>`
@@ -250,7 +304,7 @@ async function loadByKey(db: Kysely<Database>, idempotencyKey: string): Promise<
     FROM packets p
     WHERE p.idempotency_key = ${idempotencyKey}`.execute(db);
   const packet = rows[0];
-  if (packet === undefined) throw new Error(`admission found idempotency key ${idempotencyKey} taken, then no packet holding it`);
+  if (packet === undefined) return undefined;
   return {
     packetId: packet.id,
     kind: packet.kind,

@@ -72,27 +72,18 @@ export async function lockDocumentRecipients(
     .sort((a, b) => (a.recipient < b.recipient ? -1 : a.recipient > b.recipient ? 1 : 0));
 }
 
-/** Locks the recipient row of one delivery, if it is tracked and has no status yet. */
-export async function lockPendingArrival(db: Kysely<Database>, deliveryId: string): Promise<LockedRecipient | undefined> {
-  const { rows } = await sql<LockedRow>`
-    SELECT dr.document_id, dr.sender, dr.recipient, dr.delivery_id, dr.status_code, dr.recall_state, dr.recall_kind,
-           d.state AS delivery_state, d.route_id
-    FROM document_recipients AS dr JOIN deliveries AS d ON d.id = dr.delivery_id
-    WHERE dr.delivery_id = ${deliveryId} AND dr.status_code IS NULL
-    FOR UPDATE OF dr`.execute(db);
-  const r = rows[0];
-  if (r === undefined) return undefined;
-  return {
-    documentId: r.document_id,
-    sender: r.sender,
-    recipient: r.recipient,
-    deliveryId: r.delivery_id,
-    deliveryState: r.delivery_state,
-    routeId: r.route_id,
-    statusCode: r.status_code,
-    recallState: r.recall_state,
-    recallKind: r.recall_kind,
-  };
+/** The tracked document and parties of a delivery with no status yet (what an automatic 01 needs), or undefined. */
+export async function pendingArrivalOf(
+  db: Kysely<Database>,
+  deliveryId: string,
+): Promise<{ readonly documentId: string; readonly sender: string; readonly recipient: string } | undefined> {
+  const row = await db
+    .selectFrom('document_recipients')
+    .select(['document_id', 'sender', 'recipient'])
+    .where('delivery_id', '=', deliveryId)
+    .where('status_code', 'is', null)
+    .executeTakeFirst();
+  return row === undefined ? undefined : { documentId: row.document_id, sender: row.sender, recipient: row.recipient };
 }
 
 /** A new state of one row, from the state machine. */
