@@ -141,11 +141,18 @@ async function examine(context: CliTrust, days: number): Promise<DoctorReport> {
     attention.push(`A ${u.role === 'agency' ? `certificate bound to ${u.agency ?? '?'}` : `${ROLE_TEXT[u.role]} certificate`} cannot be read: ${u.reason}.`);
   }
   for (const crl of crls) {
-    if (crl.state === 'stale') attention.push(`The CRL from ${crl.url} is stale (${crl.nextUpdate === null ? 'none is held' : `its next update was due ${crl.nextUpdate}`}).`);
-    if (crl.state === 'failed') attention.push(`Fetching the CRL from ${crl.url} failed: ${crl.lastError ?? 'unknown error'}${crl.stale ? '; no current CRL is held' : '; the CRL held is still current'}.`);
+    if (crl.state === 'stale') {
+      attention.push(`The CRL from ${crl.url} is stale (${crl.nextUpdate === null ? 'none is held' : `its next update was due ${crl.nextUpdate}`}).`);
+    }
+    if (crl.state === 'failed') {
+      const held = crl.stale ? 'no current CRL is held' : 'the CRL held is still current';
+      attention.push(`Fetching the CRL from ${crl.url} failed: ${crl.lastError ?? 'unknown error'}; ${held}.`);
+    }
   }
   for (const w of warnings) attention.push(`Trust store: ${w.path}: ${w.message}`);
-  if (!database.used && database.configured) attention.push(`The database could not be used (${database.reason}): agency certificates were not checked.`);
+  if (!database.used && database.configured) {
+    attention.push(`${capitalised(database.reason)} (see the error above): the certificates bound to agencies were not checked.`);
+  }
 
   return {
     ok: attention.length === 0,
@@ -259,6 +266,10 @@ function formatReport(report: DoctorReport, context: CliTrust): string {
       : `\nNeeds attention (${report.attention.length}):\n${report.attention.map((a) => `  - ${a}\n`).join('')}`,
   );
   return out.join('');
+}
+
+function capitalised(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 function indent(text: string): string {

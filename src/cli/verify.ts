@@ -279,7 +279,8 @@ export const verifyCommand: Command = {
           revocation: context.config.trust.revocation,
           crlsFetched: context.fetchCrls,
         };
-        io.stdout(`${JSON.stringify({ trust, files: reports, crls: crls.map(jsonCrl) }, null, 2)}\n`);
+        // Each file's keys in a fixed order, file first, whatever order its report was assembled in.
+        io.stdout(`${JSON.stringify({ trust, files: reports.map(inOrder), crls: crls.map(jsonCrl) }, null, 2)}\n`);
       } else {
         io.stdout(reports.map(formatReport).join(''));
         // The CRLs matter to whoever reads an `unknown` revocation (or a refusal for it).
@@ -290,9 +291,8 @@ export const verifyCommand: Command = {
               : `CRLs${context.fetchCrls ? '' : ' (not fetched: --offline)'}:\n${crls.map((c) => `  ${c.url}: ${describeCrl(c)}\n`).join('')}`,
           );
         }
-        io.stdout(
-          `Trust store: ${plural(anchors, 'anchor')}, ${plural(intermediates, 'intermediate')}, from ${describeTrustSource(context.database)}; revocation ${context.config.trust.revocation}.\n`,
-        );
+        const counts = `${plural(anchors, 'anchor')}, ${plural(intermediates, 'intermediate')}`;
+        io.stdout(`Trust store: ${counts}, from ${describeTrustSource(context.database)}; revocation ${context.config.trust.revocation}.\n`);
       }
       return reports.every((r) => r.status === 'valid') ? EXIT_OK : EXIT_INVALID;
     });
@@ -334,7 +334,8 @@ async function verifyFile(context: CliTrust, inspect: SignerInspector, file: str
     if (!parsed.ok) {
       const first = parsed.issues.find((i) => i.severity === 'error') ?? parsed.issues[0];
       const detail = first === undefined ? 'The packet cannot be read.' : formatIssue(first);
-      return { file, status: 'error', code: first?.code ?? 'EDX_ERR_PACKET_STRUCTURE', reason: `${detail} (the sender is unknown; give --agency CODE to verify the signature anyway)`, ...EMPTY };
+      const reason = `${detail} (the sender is unknown; give --agency CODE to verify the signature anyway)`;
+      return { file, status: 'error', code: first?.code ?? 'EDX_ERR_PACKET_STRUCTURE', reason, ...EMPTY };
     }
     agency = senderOf(parsed.value);
   }
@@ -412,13 +413,33 @@ function reportOf(file: string, agency: string, judgement: Judgement, inspect: (
   }
 }
 
+function inOrder(r: VerifyReport): VerifyReport {
+  return {
+    file: r.file,
+    status: r.status,
+    code: r.code,
+    reason: r.reason,
+    agency: r.agency,
+    policy: r.policy,
+    accepted: r.accepted,
+    xmlDsig: r.xmlDsig,
+    subject: r.subject,
+    issuer: r.issuer,
+    serialNumber: r.serialNumber,
+    notAfter: r.notAfter,
+    chain: r.chain,
+    revocation: r.revocation,
+  };
+}
+
 function formatReport(r: VerifyReport): string {
   const head = r.status === 'invalid' || r.status === 'error' ? `${r.file}: ${r.status} ${r.code ?? ''}`.trimEnd() : `${r.file}: ${r.status}`;
   const lines: [string, string][] = [];
   if (r.reason !== null && r.status !== 'valid') lines.push(['reason', r.reason]);
   if (r.status === 'not-checked' && r.xmlDsig !== null) lines.push(['xml-dsig', r.xmlDsig]);
   if (r.subject !== null) lines.push(['signer', r.subject]);
-  if (r.chain.length > 0) lines.push(['chain', r.chain.join(' → ')]);
+  // One subject per line: subjects of government certificates run long.
+  if (r.chain.length > 0) lines.push(['chain', r.chain.join(`\n${' '.repeat(14)}→ `)]);
   if (r.notAfter !== null) lines.push(['not after', r.notAfter]);
   if (r.revocation !== null) {
     lines.push(['revocation', r.revocation === 'good' ? 'good (a current CRL covers every link)' : 'unknown (no current CRL covers every link; accepted under soft-fail)']);

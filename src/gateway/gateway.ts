@@ -19,6 +19,7 @@ import { EventDispatcher } from '../tracking/event-dispatcher.ts';
 import { registerOverdueGauge } from '../tracking/overdue-metrics.ts';
 import { Tracker } from '../tracking/tracker.ts';
 import { serviceLevelOf } from '../tracking/working-day.ts';
+import { registerCertificateExpiryGauge } from '../trust/expiry-metrics.ts';
 import { ForwardSigner } from '../trust/forward-signer.ts';
 import { TrustService } from '../trust/trust-service.ts';
 import { ClientAuth } from './client-auth.ts';
@@ -82,6 +83,10 @@ export class Gateway {
       db: store.db,
       serviceLevel: serviceLevelOf(config),
       onError: (err) => logger.warn({ err }, 'overdue gauge read failed'),
+    });
+    registerCertificateExpiryGauge(this.metrics.registry, {
+      expiry: (days) => trust.expiry(days),
+      onError: (error) => logger.warn({ err: error }, 'certificate expiry gauge: read failed'),
     });
     this.directory = new DirectoryCache(store, { ttlMs: options.directoryTtlMs, logger });
     this.auth = new ClientAuth(store, { adminToken: config.admin.token });

@@ -43,7 +43,7 @@ export type SignatureCheck =
 /** A key the gateway (or the CLI) signs with. */
 export interface SigningKey {
   readonly privateKey: KeyObject;
-  /** DER, signer first, then intermediates; the first goes into KeyInfo/X509Data. */
+  /** DER, signer first, then intermediates; all go into KeyInfo/X509Data, in this order. */
   readonly certificates: readonly Buffer[];
 }
 

@@ -131,7 +131,10 @@ t.test('the gateway adds its TraceHeader and signs what it forwards, unless the 
 
   const check = verifySignature(pushed.body);
   t.equal(check.status, 'valid', 'the forwarded packet verifies');
-  if (check.status === 'valid') t.same(check.certificates[0], created.leaves.expiringSoon.der, "signed with the gateway's key");
+  if (check.status === 'valid') {
+    t.same(check.certificates[0], created.leaves.expiringSoon.der, "signed with the gateway's key");
+    t.same(check.certificates[1], created.intermediate.der, 'KeyInfo carries the intermediate too, so a receiver can build the chain');
+  }
   const parsed = parsePacket(pushed.body);
   t.ok(parsed.ok && parsed.value.kind === 'document' && parsed.value.traceHeaders.at(-1)?.organId === GATEWAY, "the gateway's TraceHeader is the last one");
   t.ok(plain.body.equals(original), 'a route with signing off gets the bytes exactly as the sender signed them');

@@ -1,13 +1,15 @@
-// Operator routes, behind the ADMIN_TOKEN: the deliveries by state (the dead letter) and the
-// re-queue of a dead delivery.
+// Operator routes, behind the ADMIN_TOKEN: the deliveries by state (the dead letter), the
+// re-queue of a dead delivery, and the trust store's reload and CRL refresh without a restart.
 
 import { DELIVERY_STATES } from '../../store/database.ts';
 import type { DeliveryState } from '../../store/database.ts';
 import { EdxError, issue } from '../../errors.ts';
 import { listDeliveries } from '../../store/queries/list-deliveries.ts';
 import { requeueDelivery } from '../../store/queries/requeue-delivery.ts';
+import type { CrlRefreshOutcome } from '../../trust/pki/crl-cache.ts';
 import { requireAdmin } from '../auth.ts';
-import { DELIVERY_ID_PARAMS, NULLABLE_INTEGER, NULLABLE_STRING, PAGE_QUERY_PROPERTIES, PROBLEM_SCHEMA } from '../schemas.ts';
+import { wireIssue } from '../problem.ts';
+import { DELIVERY_ID_PARAMS, ISSUE_SCHEMA, NULLABLE_INTEGER, NULLABLE_STRING, PAGE_QUERY_PROPERTIES, PROBLEM_SCHEMA } from '../schemas.ts';
 import { vietnamIso, vietnamIsoOrNull } from '../time.ts';
 import type { EdxApp } from '../types.ts';
 
@@ -45,6 +47,41 @@ const REQUEUE_SCHEMA = {
   type: 'object',
   required: ['deliveryId', 'state'],
   properties: { deliveryId: { type: 'string' }, state: { type: 'string' } },
+} as const;
+
+const TRUST_RELOAD_SCHEMA = {
+  type: 'object',
+  required: ['anchors', 'warnings'],
+  properties: { anchors: { type: 'integer' }, warnings: { type: 'array', items: ISSUE_SCHEMA } },
+} as const;
+
+const CRL_HELD_SCHEMA = {
+  type: ['object', 'null'],
+  required: ['issuer', 'thisUpdate', 'nextUpdate', 'crlNumber', 'revoked', 'signature', 'stale'],
+  properties: {
+    issuer: { type: 'string' },
+    thisUpdate: { type: 'string' },
+    nextUpdate: NULLABLE_STRING,
+    crlNumber: NULLABLE_STRING,
+    revoked: { type: 'integer' },
+    signature: { type: 'string' },
+    stale: { type: 'boolean' },
+  },
+} as const;
+
+const CRL_REFRESH_SCHEMA = {
+  type: 'object',
+  required: ['outcomes'],
+  properties: {
+    outcomes: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['url', 'status', 'detail', 'held'],
+        properties: { url: { type: 'string' }, status: { type: 'string' }, detail: NULLABLE_STRING, held: CRL_HELD_SCHEMA },
+      },
+    },
+  },
 } as const;
 
 interface DeliveriesQuery {
@@ -129,4 +166,80 @@ export function registerAdminRoutes(app: EdxApp): void {
       }
     },
   );
+
+  // Re-reads the trust store (TRUST_ANCHORS, TRUST_INTERMEDIATES and the database's rows) and the
+  // agency bindings on this node. All or nothing: a certificate that cannot be read fails the
+  // reload, names the file or row, and the store in use stays (docs/trust.md, "Reloading").
+  app.post(
+    '/v1/admin/trust/reload',
+    {
+      onRequest: requireAdmin(app),
+      schema: { response: { 200: TRUST_RELOAD_SCHEMA, '4xx': PROBLEM_SCHEMA, '5xx': PROBLEM_SCHEMA } },
+    },
+    async (request) => {
+      const reloaded = await app.gateway.trust.reload();
+      if (!reloaded.ok) {
+        // One code for scripts whatever went wrong (an unreadable file, a bad certificate); the
+        // issues keep their own codes and name what to fix.
+        const first = reloaded.issues.find((i) => i.severity === 'error') ?? reloaded.issues[0];
+        const where = first === undefined ? '' : ` ${first.path}: ${first.message}`;
+        throw new EdxError('EDX_ERR_CONFIG_INVALID', `the trust store was not reloaded; the previous one stays in use.${where}`, reloaded.issues);
+      }
+      request.log.info({ anchors: reloaded.value.anchors }, 'trust store reloaded');
+      return { anchors: reloaded.value.anchors, warnings: reloaded.warnings.map(wireIssue) };
+    },
+  );
+
+  // Fetches every CRL now (the refresh otherwise runs every TRUST_CRL_REFRESH_MS), e.g. after a
+  // CA revoked a certificate; answers what happened per URL. Each fetch has the cache's timeout.
+  app.post(
+    '/v1/admin/trust/crls/refresh',
+    {
+      onRequest: requireAdmin(app),
+      schema: { response: { 200: CRL_REFRESH_SCHEMA, '4xx': PROBLEM_SCHEMA, '5xx': PROBLEM_SCHEMA } },
+    },
+    async (request) => {
+      const outcomes = await app.gateway.trust.refreshCrls();
+      const failed = outcomes.filter((o) => o.status === 'failed').length;
+      request.log.info({ urls: outcomes.length, failed }, 'CRLs refreshed');
+      return { outcomes: outcomes.map(wireOutcome) };
+    },
+  );
+}
+
+/** A CRL refresh outcome on the wire: times in Vietnam time, absent values null. */
+interface WireCrlOutcome {
+  readonly url: string;
+  readonly status: CrlRefreshOutcome['status'];
+  readonly detail: string | null;
+  readonly held: {
+    readonly issuer: string;
+    readonly thisUpdate: string;
+    readonly nextUpdate: string | null;
+    readonly crlNumber: string | null;
+    readonly revoked: number;
+    readonly signature: string;
+    readonly stale: boolean;
+  } | null;
+}
+
+function wireOutcome(outcome: CrlRefreshOutcome): WireCrlOutcome {
+  const held = outcome.held;
+  return {
+    url: outcome.url,
+    status: outcome.status,
+    detail: outcome.detail ?? null,
+    held:
+      held === undefined
+        ? null
+        : {
+            issuer: held.issuer,
+            thisUpdate: vietnamIso(held.thisUpdate),
+            nextUpdate: vietnamIsoOrNull(held.nextUpdate),
+            crlNumber: held.crlNumber ?? null,
+            revoked: held.revoked,
+            signature: held.signature,
+            stale: held.stale,
+          },
+  };
 }

@@ -179,7 +179,7 @@ function signatureElement(digest: Buffer, headerScope: Scope, headerXml: readonl
     `<Signature xmlns="${XMLDSIG_NAMESPACE}">` +
     `${at(4)}${serialize(signedInfo)}` +
     `${at(4)}<SignatureValue>${signatureValue}</SignatureValue>` +
-    `${at(4)}<KeyInfo>${at(5)}<X509Data>${at(6)}<X509Certificate>${key.certificateBase64}</X509Certificate>${at(5)}</X509Data>${at(4)}</KeyInfo>` +
+    `${at(4)}<KeyInfo>${at(5)}<X509Data>${key.certificatesBase64.map((c) => `${at(6)}<X509Certificate>${c}</X509Certificate>`).join('')}${at(5)}</X509Data>${at(4)}</KeyInfo>` +
     `${at(3)}</Signature>`
   );
 }
@@ -208,7 +208,8 @@ function serialize(node: ElementNode): string {
 
 interface PreparedKey {
   readonly privateKey: KeyObject;
-  readonly certificateBase64: string;
+  /** The signer's certificate, then its intermediates: a receiver that lacks them can still build the chain. */
+  readonly certificatesBase64: readonly string[];
 }
 
 // Checking that the certificate matches the key costs about half a signature (~0.2 ms: parsing the
@@ -235,7 +236,10 @@ function prepareKey(key: SigningKey): PreparedKey | string {
   const fromKey = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
   const fromCertificate = certificate.publicKey.export({ type: 'spki', format: 'der' });
   if (!fromKey.equals(fromCertificate)) return 'The first certificate of the signing key is not the certificate of its private key.';
-  const prepared: PreparedKey = { privateKey, certificateBase64: certificate.raw.toString('base64') };
+  const prepared: PreparedKey = {
+    privateKey,
+    certificatesBase64: [certificate.raw.toString('base64'), ...key.certificates.slice(1).map((c) => Buffer.from(c).toString('base64'))],
+  };
   preparedKeys.set(privateKey, { certificate: Buffer.from(first), prepared });
   return prepared;
 }
