@@ -65,7 +65,8 @@ export async function serve(args: readonly string[], io: CliIo = DEFAULT_IO, opt
   const log = app.gateway.logger;
 
   try {
-    const seeded = await seedDemoIfEmpty(app.gateway.store.db);
+    // A production deployment turns it off: the demo clients' tokens would be printed to its logs.
+    const seeded = config.demo.seed ? await seedDemoIfEmpty(app.gateway.store.db) : undefined;
     if (seeded !== undefined) await app.gateway.directory.reload();
     await app.listen({ host: config.server.host, port: config.server.port });
     const url = baseUrl(app, config.server.host);

@@ -77,7 +77,7 @@ export const CONFIG_SCHEMA = {
       default: 10_000,
       min: 0,
       max: 600_000,
-      doc: 'How long a graceful shutdown waits for in-flight requests and deliveries.',
+      doc: 'How long a graceful shutdown waits for in-flight requests and deliveries (give a container longer than this to stop).',
     },
   },
   store: {
@@ -214,6 +214,14 @@ export const CONFIG_SCHEMA = {
       env: 'GATEWAY_AGENCY_CODE',
       optional: true,
       doc: 'Agency code of this gateway, written in the TraceHeader it adds when it signs what it forwards.',
+    },
+  },
+  demo: {
+    seed: {
+      type: 'boolean',
+      env: 'DEMO_SEED',
+      default: true,
+      doc: 'On an empty database, create the demo directory and a client per demo agency, and print their tokens (set false in production).',
     },
   },
   admin: {

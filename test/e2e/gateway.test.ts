@@ -3,7 +3,7 @@
 // (Thanh tra Sở, webhook served by this test). B pulls, fetches and acks it; C's server receives it,
 // signed; both deliveries end delivered with their end-to-end latency recorded.
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -206,4 +206,31 @@ t.test('shutdown lets a delivery in flight finish before the store goes', async 
   await closing;
   const row = await gw.db.store.db.selectFrom('deliveries').selectAll().where('id', '=', deliveryId).executeTakeFirstOrThrow();
   t.equal(row.state, 'delivered', 'the attempt in flight was completed and recorded');
+});
+
+t.test('`edxgate serve` with DEMO_SEED=false: an empty directory, no tokens printed or written', async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'edxgate-serve-'));
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  let out = '';
+  let stop: (reason: string) => void = () => undefined;
+  const shutdownSignal = new Promise<string>((resolve) => {
+    stop = resolve;
+  });
+  let exited: Promise<number> = Promise.resolve(-1);
+  const listening = new Promise<string>((resolve) => {
+    exited = serve([], { stdout: (s) => void (out += s), stderr: (s) => void (out += s), cwd: dataDir }, {
+      env: { DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'silent', DEMO_SEED: 'false' },
+      shutdownSignal,
+      onListening: (url) => resolve(url),
+    });
+  });
+  const url = await listening;
+  t.notMatch(out, 'edx_', 'no token in the output');
+  t.match(out, `edxgate: listening on ${url}`);
+  const packet = readFileSync(new URL('../../fixtures/packets/valid/minimal-document.edxml', import.meta.url));
+  const anonymous = await fetch(`${url}/v1/packets`, { method: 'POST', headers: { 'content-type': 'application/xml' }, body: new Uint8Array(packet) });
+  t.equal(anonymous.status, 401, 'no client exists, so nobody can post');
+  stop('test done');
+  t.equal(await exited, 0);
+  t.notOk(existsSync(join(dataDir, 'demo-clients.env')), 'no demo tokens file');
 });
