@@ -65,6 +65,8 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
   registerApi(app);
 
   app.addHook('onReady', async () => {
+    // Load shedding guards intake, which runs whether or not this node delivers.
+    gateway.backpressure.start();
     if (options.startWorkers ?? true) await gateway.start();
   });
   // Runs after the HTTP server has closed (Fastify closes it first), so no request still needs the store.

@@ -118,7 +118,8 @@ function validationIssue(context: string, v: AjvIssue): Issue {
 /** Sends a problem reply. */
 export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
   if (problem.code === 'EDX_ERR_AUTH_REQUIRED') reply.header('www-authenticate', 'Bearer realm="edxgate"');
-  if (problem.status === 503) reply.header('retry-after', '1');
+  // A refusal that knows better (the overload shedder) has set its own.
+  if (problem.status === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', '1');
   return reply.code(problem.status).type(PROBLEM_MEDIA_TYPE).send(problem);
 }
 

@@ -216,6 +216,25 @@ export const CONFIG_SCHEMA = {
       doc: 'Agency code of this gateway, written in the TraceHeader it adds when it signs what it forwards.',
     },
   },
+  overload: {
+    maxRssBytes: {
+      type: 'integer',
+      env: 'MEMORY_BUDGET_BYTES',
+      default: 2_147_483_648,
+      min: 0,
+      max: 1_099_511_627_776,
+      doc: 'Resident memory of this node above which new packets are refused with 503 and Retry-After (0: no limit).',
+    },
+    maxQueueDepth: {
+      type: 'integer',
+      env: 'QUEUE_BUDGET',
+      default: 100_000,
+      min: 0,
+      max: 100_000_000,
+      doc: 'Deliveries queued or in flight (all nodes) above which new packets are refused with 503 and Retry-After (0: no limit).',
+    },
+    retryAfterSeconds: { type: 'integer', env: 'OVERLOAD_RETRY_AFTER_S', default: 5, min: 1, max: 3600, doc: 'The Retry-After of an overload refusal.' },
+  },
   demo: {
     seed: {
       type: 'boolean',

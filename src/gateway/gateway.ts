@@ -22,6 +22,7 @@ import { serviceLevelOf } from '../tracking/working-day.ts';
 import { registerCertificateExpiryGauge } from '../trust/expiry-metrics.ts';
 import { ForwardSigner } from '../trust/forward-signer.ts';
 import { TrustService } from '../trust/trust-service.ts';
+import { Backpressure } from './backpressure.ts';
 import { ClientAuth } from './client-auth.ts';
 import { DirectoryCache } from './directory-cache.ts';
 
@@ -63,6 +64,8 @@ export class Gateway {
   readonly delivery: DeliveryService;
   readonly tracker: Tracker;
   readonly trust: TrustService;
+  /** Refuses new packets with 503 while memory or the queue is over budget. */
+  readonly backpressure: Backpressure;
   /** Pushes events to the office systems subscribed to them. */
   readonly events: EventDispatcher;
   /** This node's id for its lifetime (NOTIFY payloads; lets the node tell its own notifications apart). */
@@ -89,6 +92,10 @@ export class Gateway {
       onError: (error) => logger.warn({ err: error }, 'certificate expiry gauge: read failed'),
     });
     this.directory = new DirectoryCache(store, { ttlMs: options.directoryTtlMs, logger });
+    this.backpressure = new Backpressure(config.overload, {
+      queueDepth: async () => (await queueStats(store.db)).depth,
+      logger,
+    });
     this.auth = new ClientAuth(store, { adminToken: config.admin.token });
     const d = config.delivery;
     this.delivery = new DeliveryService(
@@ -194,6 +201,7 @@ export class Gateway {
     return Promise.all([
       this.delivery.stop(this.config.server.shutdownTimeoutMs),
       this.tracker.stop(),
+      this.backpressure.stop(),
       this.events.stop(this.config.server.shutdownTimeoutMs),
     ]).then(([stopped]) => stopped);
   }

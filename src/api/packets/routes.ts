@@ -2,6 +2,7 @@
 // about it: signature verdict, stage timings, deliveries) and GET /v1/packets/{packetId}/edxml (its
 // stored bytes) — for the sender and the recipients only, and the admin.
 
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { EdxError, issue } from '../../errors.ts';
 import { getPacketDetails, getPacketParties } from '../../store/queries/get-packet.ts';
 import { clientOf, requireClient, requireClientOrAdmin } from '../auth.ts';
@@ -79,6 +80,19 @@ const PACKET_SCHEMA = {
   },
 } as const;
 
+/** onRequest hook: 503 with Retry-After while this node or the queue is over its budget. */
+function shedLoad(app: EdxApp): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
+  return async (_request, reply) => {
+    const overload = app.gateway.backpressure.check();
+    if (overload === undefined) return;
+    app.gateway.metrics.packetsRejected.inc({ code: 'EDX_ERR_SERVER_OVERLOADED' });
+    reply.header('retry-after', String(overload.retryAfterSeconds));
+    throw new EdxError('EDX_ERR_SERVER_OVERLOADED', `${overload.reason}; nothing was admitted, retry after ${overload.retryAfterSeconds} s.`, [
+      issue('EDX_ERR_SERVER_OVERLOADED', 'request', `The gateway is overloaded: ${overload.reason}.`),
+    ]);
+  };
+}
+
 /** Registers the packet routes. */
 export function registerPacketRoutes(app: EdxApp): void {
   // Packets arrive as raw bytes: they are hashed, stored and delivered exactly as received.
@@ -88,7 +102,8 @@ export function registerPacketRoutes(app: EdxApp): void {
     '/v1/packets',
     {
       bodyLimit: app.gateway.config.server.bodyLimitBytes,
-      onRequest: requireClient(app),
+      // Shedding first: an overloaded node refuses before it authenticates or reads the body.
+      onRequest: [shedLoad(app), requireClient(app)],
       schema: { response: { 200: RECEIPT_SCHEMA, 202: RECEIPT_SCHEMA, '4xx': PROBLEM_SCHEMA, '5xx': PROBLEM_SCHEMA } },
     },
     async (request, reply) => {

@@ -1,0 +1,100 @@
+// Load shedding at the door. When this node's memory or the shared delivery queue is over its
+// budget, new packets are refused with 503 and Retry-After before their body is read, instead of
+// being admitted into a queue the node cannot drain within the budget, or read into memory the
+// process does not have (DESIGN: bad load gets a clear answer, never a hang or a crash). The
+// refusal admits nothing, so a sender retrying later loses nothing.
+
+import type { Logger } from 'pino';
+
+/** The budgets (from config.overload). 0 switches a check off. */
+export interface BackpressureOptions {
+  /** Resident set size above which new packets are refused. */
+  readonly maxRssBytes: number;
+  /** Deliveries queued or in flight (all nodes) above which new packets are refused. */
+  readonly maxQueueDepth: number;
+  /** What Retry-After tells the refused sender. */
+  readonly retryAfterSeconds: number;
+  /** How often the queue depth is read from the database (default 1 s). */
+  readonly sampleIntervalMs?: number | undefined;
+}
+
+/** Where the numbers come from. */
+export interface BackpressureDeps {
+  /** Deliveries queued or in flight now. */
+  readonly queueDepth: () => Promise<number>;
+  /** This process's resident set size; default process.memoryUsage.rss. */
+  readonly rss?: (() => number) | undefined;
+  readonly logger: Logger;
+}
+
+/** Why a packet is refused now. */
+export interface Overload {
+  readonly reason: string;
+  readonly retryAfterSeconds: number;
+}
+
+/** The load shedder of one node. */
+export class Backpressure {
+  readonly #options: BackpressureOptions;
+  readonly #deps: BackpressureDeps;
+  readonly #rss: () => number;
+  #queueDepth = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #sampling: Promise<void> | undefined;
+  #overloaded = false;
+
+  constructor(options: BackpressureOptions, deps: BackpressureDeps) {
+    this.#options = options;
+    this.#deps = deps;
+    this.#rss = deps.rss ?? (() => process.memoryUsage.rss());
+  }
+
+  /** Starts sampling the queue depth (memory is read on every check: it is cheap). */
+  start(): void {
+    if (this.#timer !== undefined || this.#options.maxQueueDepth <= 0) return;
+    const sample = (): void => {
+      this.#sampling ??= this.#deps
+        .queueDepth()
+        .then((depth) => {
+          this.#queueDepth = depth;
+        })
+        .catch((error: unknown) => this.#deps.logger.warn({ err: error }, 'queue depth sample failed; the last value stands'))
+        .finally(() => {
+          this.#sampling = undefined;
+        });
+    };
+    sample();
+    this.#timer = setInterval(sample, this.#options.sampleIntervalMs ?? 1000);
+    this.#timer.unref();
+  }
+
+  /** Stops sampling. */
+  async stop(): Promise<void> {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#sampling;
+  }
+
+  /** The reason to refuse a new packet now, or undefined when the node can take it. */
+  check(): Overload | undefined {
+    const { maxRssBytes, maxQueueDepth, retryAfterSeconds } = this.#options;
+    let reason: string | undefined;
+    const rss = maxRssBytes > 0 ? this.#rss() : 0;
+    if (maxRssBytes > 0 && rss > maxRssBytes) {
+      reason = `this node uses ${mib(rss)} MiB of memory, over its budget of ${mib(maxRssBytes)} MiB`;
+    } else if (maxQueueDepth > 0 && this.#queueDepth > maxQueueDepth) {
+      reason = `${this.#queueDepth} deliveries are waiting, over the budget of ${maxQueueDepth}`;
+    }
+    // Logged on the edges, not per refused request: a flood of refusals must not flood the log.
+    if ((reason !== undefined) !== this.#overloaded) {
+      this.#overloaded = reason !== undefined;
+      if (reason !== undefined) this.#deps.logger.warn({ reason }, 'overloaded: new packets are refused with 503');
+      else this.#deps.logger.info('load back under budget: new packets are accepted again');
+    }
+    return reason === undefined ? undefined : { reason, retryAfterSeconds };
+  }
+}
+
+function mib(bytes: number): number {
+  return Math.round(bytes / 1048576);
+}
