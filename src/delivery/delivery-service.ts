@@ -268,7 +268,7 @@ export class DeliveryService {
     this.#inFlight++;
     const log = deliveryLogger(this.#deps.logger, { ...claim, attempt: claim.attempt });
     try {
-      this.#deps.metrics.observeStage('wait_to_claim', Math.max(0, claim.claimedAt.getTime() - claim.dueAt.getTime()));
+      this.#deps.metrics.observeStage('wait_to_claim', waitToClaimMs(claim));
       if (claim.reclaimed) log.warn('the previous claim of this delivery expired (node crashed or hung); attempting again');
       await this.#attempt(claim, log);
     } catch (error) {
@@ -300,6 +300,7 @@ export class DeliveryService {
     let adapter: Adapter;
     let result: DeliveryResult;
     const started = performance.now();
+    let deliverMs = 0;
     try {
       adapter = await this.#adapters.get(route);
       const edxml = route.signOutgoing === false || this.#deps.signer === undefined ? await this.#payload(claim.payloadRef) : await this.#signed(claim.payloadRef);
@@ -328,7 +329,8 @@ export class DeliveryService {
       await this.#retry(claim, log, code, error instanceof Error ? error.message : String(error));
       return;
     } finally {
-      this.#deps.metrics.observeStage('deliver', performance.now() - started);
+      deliverMs = performance.now() - started;
+      this.#deps.metrics.observeStage('deliver', deliverMs);
     }
 
     const kind = adapter.kind;
@@ -336,7 +338,11 @@ export class DeliveryService {
     switch (result.outcome) {
       case 'accepted': {
         breaker.success();
-        const done = await completeDelivery(db, { deliveryId: claim.deliveryId, attempt: claim.attempt });
+        const done = await completeDelivery(db, {
+          deliveryId: claim.deliveryId,
+          attempt: claim.attempt,
+          stageTimings: { waitToClaim: round(waitToClaimMs(claim)), deliver: round(deliverMs) },
+        });
         if (done === undefined) {
           log.warn('delivered, but the claim was taken over meanwhile; the other claimer records it');
           return;
@@ -442,4 +448,14 @@ export class DeliveryService {
     }
     return read;
   }
+}
+
+/** Due → claimed: how long a delivery waited for a worker. */
+function waitToClaimMs(claim: ClaimedDelivery): number {
+  return Math.max(0, claim.claimedAt.getTime() - claim.dueAt.getTime());
+}
+
+/** Milliseconds to a tenth: the stored timings are for people reading them, not for arithmetic. */
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
 }

@@ -110,6 +110,21 @@ for (const kind of kinds) {
     const packetRow = await gw.db.store.db.selectFrom('packets').selectAll().where('id', '=', receipt.packetId).executeTakeFirstOrThrow();
     t.same(Object.keys(packetRow.stage_timings).sort(), ['decode', 'validate', 'verify'], 'stage timings stored');
     t.equal(packetRow.signature_verdict, 'unsigned', 'verify-if-present (the default): an unsigned packet is recorded unsigned');
+    // GET /v1/packets/{id}: the sender sees the intake stages and each delivery's own.
+    const shown = (await (await fetch(`${url}/v1/packets/${receipt.packetId}`, { headers: bearer(A) })).json()) as {
+      stageTimings: Record<string, number>;
+      signature: { status: string };
+      deliveries: { recipient: string; state: string; stageTimings: { waitToClaim: number; deliver: number } | null }[];
+    };
+    t.same(Object.keys(shown.stageTimings).sort(), ['decode', 'validate', 'verify']);
+    t.equal(shown.signature.status, 'unsigned');
+    for (const d of shown.deliveries) {
+      t.equal(d.state, 'delivered', d.recipient);
+      t.type(d.stageTimings?.waitToClaim, 'number', `${d.recipient}: wait to claim recorded`);
+      t.type(d.stageTimings?.deliver, 'number', `${d.recipient}: deliver recorded`);
+    }
+    const asB = (await (await fetch(`${url}/v1/packets/${receipt.packetId}`, { headers: bearer(B) })).json()) as { deliveries: { recipient: string }[] };
+    t.same(asB.deliveries.map((d) => d.recipient), [B], 'a recipient sees its own delivery only');
 
     // The document reached B (ack) and C (webhook 2xx): A gets 01 (đã đến) from each, written by the gateway.
     const arrivals = await waitFor('two automatic 01s in A\'s inbox', async () => {

@@ -74,6 +74,9 @@ const PACKET_SCHEMA = {
           latencyMs: NULLABLE_INTEGER,
           late: { type: 'boolean' },
           lastError: NULLABLE_STRING,
+          stageTimings: {
+            anyOf: [{ type: 'object', properties: { waitToClaim: { type: 'number' }, deliver: { type: 'number' } } }, { type: 'null' }],
+          },
         },
       },
     },

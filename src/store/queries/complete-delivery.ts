@@ -11,6 +11,8 @@ export interface CompleteDeliveryInput {
   readonly deliveryId: string;
   /** The `attempt` the claim returned: a worker whose lease was taken over cannot complete. */
   readonly attempt: number;
+  /** This attempt's stage durations in ms (due → claimed, the adapter's call), kept in the event. */
+  readonly stageTimings?: { readonly waitToClaim: number; readonly deliver: number } | undefined;
 }
 
 /** What completion recorded. */
@@ -59,6 +61,7 @@ export async function completeDelivery(db: Kysely<Database>, input: CompleteDeli
       INSERT INTO events (type, packet_id, delivery_id, document_id, agency, data)
       SELECT 'delivered', packet_id, id, document_id, recipient,
              jsonb_build_object('attempt', attempts, 'latencyMs', latency_ms, 'late', late)
+               || ${JSON.stringify(input.stageTimings === undefined ? {} : { stageTimings: input.stageTimings })}::jsonb
       FROM u
     )
     SELECT id, packet_id, recipient, delivered_at, latency_ms, late, was_late FROM u`.execute(db);

@@ -59,6 +59,8 @@ export interface PacketDeliveryView {
   readonly latencyMs: number | null;
   readonly late: boolean;
   readonly lastError: string | null;
+  /** The successful attempt's stages in ms: due → claimed, the adapter's call (null before delivery, or when available at once). */
+  readonly stageTimings: { readonly waitToClaim: number; readonly deliver: number } | null;
 }
 
 /** Everything stored about a packet except its bytes. */
@@ -79,10 +81,16 @@ export interface PacketDetails extends PacketParties {
 /** The packet with its verdict, stage timings and deliveries, or undefined for an unknown id. */
 export async function getPacketDetails(db: Kysely<Database>, packetId: string): Promise<PacketDetails | undefined> {
   if (!isUuid(packetId)) return undefined;
-  const [packet, deliveries] = await Promise.all([
+  const [packet, deliveries, delivered] = await Promise.all([
     db.selectFrom('packets').selectAll().where('id', '=', packetId).executeTakeFirst(),
     db.selectFrom('deliveries').selectAll().where('packet_id', '=', packetId).orderBy('seq').execute(),
+    db.selectFrom('events').select(['delivery_id', 'data']).where('packet_id', '=', packetId).where('type', '=', 'delivered').execute(),
   ]);
+  const timings = new Map<string, { waitToClaim: number; deliver: number }>();
+  for (const e of delivered) {
+    const t = e.data['stageTimings'];
+    if (e.delivery_id !== null && isDeliveryTimings(t)) timings.set(e.delivery_id, t);
+  }
   if (packet === undefined) return undefined;
   return {
     packetId: packet.id,
@@ -115,6 +123,18 @@ export async function getPacketDetails(db: Kysely<Database>, packetId: string): 
       latencyMs: d.latency_ms,
       late: d.late,
       lastError: d.last_error,
+      stageTimings: timings.get(d.id) ?? null,
     })),
   };
+}
+
+function isDeliveryTimings(value: unknown): value is { waitToClaim: number; deliver: number } {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    'waitToClaim' in value &&
+    typeof value.waitToClaim === 'number' &&
+    'deliver' in value &&
+    typeof value.deliver === 'number'
+  );
 }
