@@ -20,7 +20,7 @@ import type { DirectorySource } from '../pipeline/recipients.ts';
 import type { Database, RecallKind } from '../store/database.ts';
 import type { Store } from '../store/open-store.ts';
 import { payloadRef } from '../store/payloads.ts';
-import { admitPacket } from '../store/queries/admit-packet.ts';
+import { admitPacket, findAdmitted } from '../store/queries/admit-packet.ts';
 import type { AdmitPacketInput, AdmitPacketResult, AdmitRecipient } from '../store/queries/admit-packet.ts';
 import {
   documentExists,
@@ -84,6 +84,10 @@ export class Tracker {
     const from = packet.from.organId;
     const documentId = packet.responseFor.documentId;
     const documentSender = actor === 'sender' ? from : packet.responseFor.organId;
+    // A re-post is answered with the first receipt even if the document has moved on since (the 06
+    // re-sent after a recall was agreed is still the same 06, not an illegal transition).
+    const earlier = await findAdmitted(this.#deps.store.db, base.idempotencyKey, base.sha256);
+    if (earlier !== undefined) return { result: earlier, warnings: [] };
     const directory = await this.#deps.directory.directory();
     const automatic: AutomaticAdmission[] = [];
 

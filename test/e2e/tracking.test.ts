@@ -191,6 +191,8 @@ for (const kind of kinds) {
     await pullAndAck(client, B, sent.body.packetId);
     await waitFor('C has it in its inbox', async () => (await client.inbox(C)).some((i) => i.packetId === sent.body.packetId));
 
+    const accepted = status(B, A, doc, '03');
+    t.equal((await client.post(B, accepted)).status, 202, 'B accepted it before the recall');
     const recall = await client.post(A, status(A, A, doc, '13', 'Văn bản ban hành nhầm số, đề nghị trả lại'));
     t.equal(recall.status, 202, 'A asks every recipient for it back');
     t.same(recall.body.deliveries.map((d) => d.to).sort(), [B, C]);
@@ -207,6 +209,7 @@ for (const kind of kinds) {
     t.match(byRecipient.get(B), { recall: { state: 'recalled', kind: 'recall' } });
     t.match(byRecipient.get(C), { deliveryState: 'withdrawn', recall: { state: 'recalled' } });
     t.equal((await client.post(B, status(B, A, doc, '05'))).body.code, 'EDX_ERR_STATUS_TRANSITION', 'no processing of a recalled document');
+    t.equal((await client.post(B, accepted)).status, 200, 'a re-post of its earlier 03 still gets the first receipt');
     const timeline = await client.timeline(A, doc);
     t.ok(timeline.some((e) => e.type === 'withdrawn'), 'the withdrawal is in the timeline');
     t.ok(timeline.some((e) => e.type === 'status' && e.code === '15' && e.recipient === C && e.automatic === true));

@@ -292,6 +292,17 @@ function notAdmitted(packetId: string, input: AdmitPacketInput, deadlineAt: Date
   };
 }
 
+/**
+ * The earlier admission of the same submission, if any: `duplicate` (same bytes) or `conflict`.
+ * For callers that must answer a re-post before judging it again (a status whose document has moved
+ * on since is still the same status, and gets its first receipt).
+ */
+export async function findAdmitted(db: Kysely<Database>, idempotencyKey: string, sha256: string): Promise<AdmitPacketResult | undefined> {
+  const existing = await loadByKey(db, idempotencyKey);
+  if (existing === undefined) return undefined;
+  return { outcome: existing.sha256 === sha256 ? 'duplicate' : 'conflict', packet: existing };
+}
+
 /** The packet holding a key, with its deliveries, in one round trip (the duplicate path stays cheap). */
 async function loadByKey(db: Kysely<Database>, idempotencyKey: string): Promise<AdmittedPacket | undefined> {
   // It is committed: ON CONFLICT only gave up after the other admission's COMMIT, and this statement's
