@@ -160,7 +160,7 @@ export class Intake {
 
     const verdict = await timer.run('verify', async (): Promise<SignatureVerdict> => {
       if (deps.trust === undefined) return { status: 'not-checked', policy: 'off' };
-      const judgement = await deps.trust.judge(bytes, sender, request.receivedAt);
+      const judgement = await deps.trust.judge(bytes, sender, request.receivedAt, { hasSignature: packet.signature !== undefined });
       if (!judgement.accepted) {
         throw new EdxError(judgement.code, `signature of ${sender}'s packet: ${judgement.reason}`, [
           issue(judgement.code, 'edXMLEnvelope/edXMLHeader/Signature', `Under the ${judgement.verdict.policy} policy: ${judgement.reason}`),

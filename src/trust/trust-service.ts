@@ -143,14 +143,18 @@ export class TrustService {
     return trust.policies.get(agency) ?? this.#config.signaturePolicy;
   }
 
-  /** Judges a packet from `sender` under its policy, at `at`. */
-  async judge(bytes: Buffer, sender: string, at: Date): Promise<Judgement> {
+  /**
+   * Judges a packet from `sender` under its policy, at `at`. `hasSignature: false` — the parser
+   * found no Signature in edXMLHeader — skips the scan of the bytes: such a packet is unsigned
+   * whatever else it holds (a Signature elsewhere signs nothing the gateway would honour).
+   */
+  async judge(bytes: Buffer, sender: string, at: Date, options: { readonly hasSignature?: boolean } = {}): Promise<Judgement> {
     const trust = await this.#agencyTrustNow();
     const policy = trust.policies.get(sender) ?? this.#config.signaturePolicy;
     const store = this.#holder.current();
     return judgeSignature(
       policy,
-      () => verifySignature(bytes),
+      () => (options.hasSignature === false ? { status: 'unsigned' } : verifySignature(bytes)),
       (certificates) => store.evaluate(certificates, { at, agency: sender, binding: trust.binding, revocation: this.#config.revocation }),
     );
   }
