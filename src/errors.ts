@@ -406,6 +406,52 @@ export const ERROR_CATALOGUE = {
     title: 'The gateway failed unexpectedly',
     action: 'Retry; if it persists, operators should look up the request id of the reply in the gateway log.',
   },
+  // --- AXIS: the axis-compatible API (the national axis SDK's operations, docs/axis.md) ---------
+  EDX_ERR_AXIS_AUTH_REQUIRED: {
+    status: 401,
+    title: 'The request lacks the XroadVnpt authentication headers',
+    action: 'Send XroadVnpt-systemid, XroadVnpt-sign-header and XroadVnpt-hash-header as the national axis SDK does (docs/axis.md).',
+  },
+  EDX_ERR_AXIS_AUTH_INVALID: {
+    status: 401,
+    title: 'The systemid is unknown or disabled, or the hash-header does not match the secret',
+    action: 'Use the systemid and secret the operator issued (`edxgate axis-systems add`); XroadVnpt-hash-header must be the hex HMAC-SHA256 of XroadVnpt-sign-header exactly as sent, keyed with the secret as UTF-8.',
+  },
+  EDX_ERR_AXIS_HEADER_MISMATCH: {
+    status: 401,
+    title: 'A signed XroadVnpt header differs from its value in the sign-header, or the sign-header is not a signed map',
+    action: 'Send every XroadVnpt-<key> header with exactly the value signed in XroadVnpt-sign-header (a JSON object of strings); do not change headers after signing.',
+  },
+  EDX_ERR_AXIS_PARAMETER_INVALID: {
+    status: 400,
+    title: 'A parameter the operation needs is not signed, or has a value the operation does not take',
+    action: 'Sign the keys the operation requires (docs/axis.md): servicetype eDoc, messagetype edoc or status, from, hash-file, docId, status done or fail.',
+  },
+  EDX_ERR_AXIS_OPERATION_UNKNOWN: {
+    status: 404,
+    title: 'The axis-compatible API has no such operation',
+    action: 'Call one of sendEdoc, getReceivedEdocList, getSentEdocList, getEdoc, updateStatus or getAgenciesList with POST under the configured prefix (AXIS_PREFIX).',
+  },
+  EDX_ERR_AXIS_HASH_MISMATCH: {
+    status: 422,
+    title: 'The hash-file header is not the SHA-256 of the posted file',
+    action: 'Announce in hash-file the SHA-256 of the edXML file posted as the body (hex, with or without leading zeros per byte); send the file unchanged.',
+  },
+  EDX_ERR_AXIS_MESSAGE_TYPE_MISMATCH: {
+    status: 422,
+    title: 'The messagetype does not match the kind of the packet',
+    action: 'Send document packets with messagetype edoc and status packets with messagetype status.',
+  },
+  EDX_ERR_AXIS_FROM_MISMATCH: {
+    status: 422,
+    title: "The from header is not the packet's sender",
+    action: 'Set from to the OrganId of the packet\'s MessageHeader/From.',
+  },
+  EDX_ERR_AXIS_SYSTEM_EXISTS: {
+    status: 409,
+    title: 'An axis system with this systemid already exists',
+    action: 'Choose another --systemid, or leave it out to have one generated (`edxgate axis-systems list` shows those in use).',
+  },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

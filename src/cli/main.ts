@@ -3,6 +3,7 @@
 // `main`; the module itself has no side effects, so tests can import it.
 
 import { agenciesCommand } from './agencies.ts';
+import { axisSystemsCommand } from './axis.ts';
 import { buildCommand } from './build.ts';
 import { clientsCommand } from './clients.ts';
 import { doctorCommand } from './doctor.ts';
@@ -32,6 +33,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = Object.freeze({
   migrate: migrateCommand,
   agencies: agenciesCommand,
   clients: clientsCommand,
+  'axis-systems': axisSystemsCommand,
   report: reportCommand,
   replay: replayCommand,
   validate: validateCommand,

@@ -243,6 +243,18 @@ export const CONFIG_SCHEMA = {
       doc: 'On an empty database, create the demo directory and a client per demo agency, and print their tokens (set false in production).',
     },
   },
+  axisCompat: {
+    // The loader counts an empty environment variable as unset, so `off` is the way to disable the
+    // API from the environment; an empty string does it in a config file.
+    prefix: {
+      type: 'string',
+      env: 'AXIS_PREFIX',
+      default: '/axis',
+      pattern: /^(|off|(\/[A-Za-z0-9._~-]+)+)$/,
+      patternHint: 'a path such as /axis (no trailing slash), or off / empty to disable',
+      doc: 'URL prefix of the axis-compatible API (the national axis SDK operations, docs/axis.md); off (or an empty string in a config file) disables it.',
+    },
+  },
   admin: {
     // A config secret rather than a client flag: operators hold it apart from the agencies' tokens,
     // and unset (the default) leaves the admin endpoints closed.

@@ -36,6 +36,8 @@ export const EVENT_TYPES = [
   'status',
   'withdrawn',
   'linked',
+  // The axis-compatible API: a system answered updateStatus "fail" for a delivery (src/api/axis-compat).
+  'transport_failed',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -249,6 +251,17 @@ export interface PayloadsTable {
   created_at: CreatedAt;
 }
 
+/** `axis_systems`: callers of the axis-compatible API (the national axis SDK's systemid and secret). */
+export interface AxisSystemsTable {
+  systemid: string;
+  /** HMAC key of the XroadVnpt hash-header; must be kept in clear to verify. */
+  secret: string;
+  /** The client whose agencies the system acts for. */
+  client_id: string;
+  created_at: CreatedAt;
+  disabled_at: Date | null;
+}
+
 /** The whole database, as kysely's type parameter. */
 export interface Database {
   agencies: AgenciesTable;
@@ -264,6 +277,7 @@ export interface Database {
   event_subscriptions: EventSubscriptionsTable;
   trust_certificates: TrustCertificatesTable;
   agency_certificates: AgencyCertificatesTable;
+  axis_systems: AxisSystemsTable;
 }
 
 export type AgencyRow = Selectable<AgenciesTable>;

@@ -3,6 +3,7 @@ import t from 'tap';
 import type {
   AgenciesTable,
   AgencyCertificatesTable,
+  AxisSystemsTable,
   ClientsTable,
   Database,
   DocumentLinksTable,
@@ -114,6 +115,7 @@ const COLUMNS: { readonly [Table in keyof Database]: Columns<Database[Table]> } 
   trust_certificates: { fingerprint_sha256: true, role: true, subject: true, not_after: true, der: true, added_at: true } satisfies Columns<TrustCertificatesTable>,
   agency_certificates: { agency_code: true, fingerprint_sha256: true, subject: true, not_after: true, der: true, added_at: true } satisfies Columns<AgencyCertificatesTable>,
   payloads: { sha256: true, bytes: true, size_bytes: true, created_at: true } satisfies Columns<PayloadsTable>,
+  axis_systems: { systemid: true, secret: true, client_id: true, created_at: true, disabled_at: true } satisfies Columns<AxisSystemsTable>,
 };
 
 const kinds = postgresAvailable() ? (['pglite', 'postgres'] as const) : (['pglite'] as const);

@@ -6,10 +6,12 @@ import type { Migration } from 'kysely';
 import * as m0001 from './0001_initial.ts';
 import * as m0002 from './0002_tracking.ts';
 import * as m0003 from './0003_trust.ts';
+import * as m0004 from './0004_axis.ts';
 
 /** Every migration by name; names sort in the order they run. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0001_initial': m0001,
   '0002_tracking': m0002,
   '0003_trust': m0003,
+  '0004_axis': m0004,
 };
