@@ -1,6 +1,8 @@
 // The HTTP API: one folder per group of routes, one error format (problem.ts).
 
 import { registerAdminRoutes } from './admin/routes.ts';
+import { registerAxisCompatRoutes } from './axis-compat/routes.ts';
+import { registerDashboardRoutes } from './dashboard/routes.ts';
 import { registerDocumentRoutes } from './documents/routes.ts';
 import { registerEventRoutes } from './events/routes.ts';
 import { registerHealthRoutes } from './health/routes.ts';
@@ -46,4 +48,7 @@ export function registerApi(app: EdxApp): void {
   registerEventRoutes(app);
   registerAdminRoutes(app);
   registerHealthRoutes(app);
+  // The national axis SDK's operations, under AXIS_PREFIX (default /axis), in a scope of their own.
+  registerAxisCompatRoutes(app);
+  registerDashboardRoutes(app);
 }
