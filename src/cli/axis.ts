@@ -12,7 +12,7 @@ import type { Issue } from '../errors.ts';
 import { newClientToken } from '../gateway/demo-seed.ts';
 import type { Database } from '../store/database.ts';
 import { disableAxisSystem, insertAxisSystem, listAxisSystems } from '../store/queries/axis-systems.ts';
-import { EXIT_OK, UsageError, formatTable, type CliIo, type Command } from './command.ts';
+import { EXIT_OK, UsageError, formatTable, runSubcommand, type CliIo, type Command } from './command.ts';
 import { withStore } from './with-store.ts';
 
 const USAGE = `Usage: edxgate axis-systems add (--client-id ID | --agency CODE [--agency CODE ...]) [--systemid S] [--json]
@@ -37,7 +37,6 @@ disable   stops the system's requests from authenticating (a running gateway not
 Exit status: 0 done, 1 refused (a catalogued error says why), 2 the command line is wrong.
 `;
 
-const SUBCOMMANDS = ['add', 'list', 'disable'] as const;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** The CHECK of axis_systems.systemid. */
 const SYSTEMID = /^[A-Za-z0-9._:-]{1,100}$/;
@@ -46,20 +45,8 @@ const SYSTEMID = /^[A-Za-z0-9._:-]{1,100}$/;
 export const axisSystemsCommand: Command = {
   summary: 'add, list or disable the systems (systemid + secret) of the axis-compatible API',
   usage: USAGE,
-  async run(args: readonly string[], io: CliIo): Promise<number> {
-    const [sub, ...rest] = args;
-    switch (sub) {
-      case 'add':
-        return add(rest, io);
-      case 'list':
-        return list(rest, io);
-      case 'disable':
-        return disable(rest, io);
-      case undefined:
-        throw new UsageError(`axis-systems needs a subcommand: ${SUBCOMMANDS.join(', ')}.`);
-      default:
-        throw new UsageError(`Unknown axis-systems subcommand "${sub}"; use one of ${SUBCOMMANDS.join(', ')}.`);
-    }
+  run(args: readonly string[], io: CliIo): Promise<number> {
+    return runSubcommand('axis-systems', { add, list, disable }, args, io);
   },
 };
 

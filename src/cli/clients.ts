@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { EdxError, issue } from '../errors.ts';
 import type { Issue } from '../errors.ts';
 import { newClientToken } from '../gateway/demo-seed.ts';
-import { EXIT_OK, UsageError, formatTable, type CliIo, type Command } from './command.ts';
+import { EXIT_OK, UsageError, formatTable, runSubcommand, type CliIo, type Command } from './command.ts';
 import { withStore } from './with-store.ts';
 
 const USAGE = `Usage: edxgate clients create --agency CODE [--agency CODE ...] [--name NAME] [--json]
@@ -29,27 +29,14 @@ disable   stops the client's token from working (a running gateway notices withi
 Exit status: 0 done, 1 refused (a catalogued error says why), 2 the command line is wrong.
 `;
 
-const SUBCOMMANDS = ['create', 'list', 'disable'] as const;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The `clients` command. */
 export const clientsCommand: Command = {
   summary: 'create, list or disable API clients (office systems) and their tokens',
   usage: USAGE,
-  async run(args: readonly string[], io: CliIo): Promise<number> {
-    const [sub, ...rest] = args;
-    switch (sub) {
-      case 'create':
-        return create(rest, io);
-      case 'list':
-        return list(rest, io);
-      case 'disable':
-        return disable(rest, io);
-      case undefined:
-        throw new UsageError(`clients needs a subcommand: ${SUBCOMMANDS.join(', ')}.`);
-      default:
-        throw new UsageError(`Unknown clients subcommand "${sub}"; use one of ${SUBCOMMANDS.join(', ')}.`);
-    }
+  run(args: readonly string[], io: CliIo): Promise<number> {
+    return runSubcommand('clients', { create, list, disable }, args, io);
   },
 };
 

@@ -32,6 +32,24 @@ export interface Command {
   run(args: readonly string[], io: CliIo): Promise<number>;
 }
 
+/**
+ * Runs the subcommand named by the first argument (`edxgate clients create …`), or refuses with the
+ * list of subcommands. One place for the messages every command with subcommands gives.
+ */
+export function runSubcommand(
+  command: string,
+  handlers: Readonly<Record<string, (args: readonly string[], io: CliIo) => Promise<number>>>,
+  args: readonly string[],
+  io: CliIo,
+): Promise<number> {
+  const [sub, ...rest] = args;
+  const names = Object.keys(handlers).join(', ');
+  if (sub === undefined) throw new UsageError(`${command} needs a subcommand: ${names}.`);
+  const handler = Object.hasOwn(handlers, sub) ? handlers[sub] : undefined;
+  if (handler === undefined) throw new UsageError(`Unknown ${command} subcommand "${sub}"; use one of ${names}.`);
+  return handler(rest, io);
+}
+
 /** A wrong command line: the dispatcher prints it as EDX_ERR_CLI_USAGE and exits 2. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
