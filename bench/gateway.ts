@@ -230,7 +230,7 @@ async function main(): Promise<void> {
 
   const databaseUrl = process.env.DATABASE_URL || undefined;
   log(`setting up a fresh ${databaseUrl === undefined ? 'embedded' : 'Postgres'} database…`);
-  const db: BenchDatabase = await createBenchDatabase({ databaseUrl, sender: SENDER, recipient: RECIPIENT, webhookUrl: sink.url, secret: SECRET, keep: args.keep });
+  const db: BenchDatabase = await createBenchDatabase({ databaseUrl, sender: SENDER, recipients: [RECIPIENT], webhookUrl: sink.url, secret: SECRET, keep: args.keep });
   let gateway: GatewayProcess | undefined;
   const sinkPool = new Pool(new URL(sink.url).origin, { connections: 256 });
   let gatewayPool: Pool | undefined;

@@ -1,6 +1,7 @@
 // The database of one benchmark run: a fresh Postgres database (created next to the one DATABASE_URL
 // names, dropped afterwards) or, without DATABASE_URL, a fresh embedded one in a temp folder. It is
-// migrated and seeded with the demo directory, and one agency is routed to a webhook.
+// migrated and seeded with the demo directory; the recipients (created under the sender when the
+// demo lacks them) are each routed to their own webhook route, as separate receiving systems are.
 
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -32,8 +33,18 @@ export interface BenchDatabase {
   postgresPids(): Promise<number[]>;
   /** Opens the store (PGlite: only while no gateway holds it). */
   open(): Promise<Store>;
+  /** The gateway's own record of the packets received in [from, to]: request arrival → delivery recorded. */
+  gatewayRecord(from: Date, to: Date): Promise<GatewayRecord | undefined>;
   /** Drops the database or removes the folder. */
   dispose(): Promise<void>;
+}
+
+/** Deliveries as the gateway recorded them (deliveries.latency_ms and late). */
+export interface GatewayRecord {
+  readonly delivered: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly late: number;
 }
 
 function withDatabase(url: string, database: string): string {
@@ -42,13 +53,15 @@ function withDatabase(url: string, database: string): string {
   return parsed.toString();
 }
 
-/** Creates, migrates and seeds a database; `recipient` is routed to `webhookUrl` signed with `secret`. */
+/** Creates, migrates and seeds a database; each of `recipients` is routed to `webhookUrl` signed with `secret`. */
 export async function createBenchDatabase(options: {
   readonly databaseUrl: string | undefined;
   readonly sender: string;
-  readonly recipient: string;
+  readonly recipients: readonly string[];
   readonly webhookUrl: string;
   readonly secret: string;
+  /** The sender's own signature policy (default: the gateway's default, verify-if-present). */
+  readonly senderPolicy?: 'require' | 'verify-if-present' | 'off' | undefined;
   readonly keep?: boolean;
 }): Promise<BenchDatabase> {
   let env: Record<string, string>;
@@ -107,13 +120,45 @@ export async function createBenchDatabase(options: {
     await migrateToLatest(store.db);
     const seeded = await seedDemoIfEmpty(store.db);
     token = seeded?.find((c) => c.agency === options.sender)?.token;
-    await store.db.insertInto('routes').values({ id: 'bench-webhook', kind: 'webhook', url: options.webhookUrl, secret: options.secret }).execute();
-    await store.db.updateTable('agencies').set({ route_id: 'bench-webhook' }).where('code', '=', options.recipient).execute();
+    const known = new Set((await store.db.selectFrom('agencies').select('code').execute()).map((r) => r.code));
+    const missing = options.recipients.filter((code) => !known.has(code));
+    if (missing.length > 0) {
+      await store.db
+        .insertInto('agencies')
+        .values(missing.map((code) => ({ code, name: `Đơn vị đo hiệu năng ${code}`, parent_code: options.sender, state: 'active' as const })))
+        .execute();
+    }
+    await store.db
+      .insertInto('routes')
+      .values(options.recipients.map((code) => ({ id: `bench-webhook-${code}`, kind: 'webhook', url: options.webhookUrl, secret: options.secret })))
+      .execute();
+    for (const code of options.recipients) {
+      await store.db.updateTable('agencies').set({ route_id: `bench-webhook-${code}` }).where('code', '=', code).execute();
+    }
+    if (options.senderPolicy !== undefined) {
+      await store.db.updateTable('agencies').set({ signature_policy: options.senderPolicy }).where('code', '=', options.sender).execute();
+    }
     const version = await sql<{ v: string }>`SELECT current_setting('server_version') AS v`.execute(store.db);
     serverVersion = `${store.dialect === 'pglite' ? 'PGlite (embedded), Postgres ' : 'Postgres '}${version.rows[0]?.v ?? '?'}`;
   } finally {
     await store.close();
   }
   if (token === undefined) throw new Error(`the demo seed has no client for ${options.sender}`);
-  return { kind: store.dialect, env, token, serverVersion, postgresPids, open, dispose };
+  const gatewayRecord = async (from: Date, to: Date): Promise<GatewayRecord | undefined> => {
+    const reader = await open();
+    try {
+      const { rows } = await sql<{ count: number | string; p50: number | null; p99: number | null; late: number | string | null }>`
+        SELECT count(*) AS count,
+               percentile_disc(0.5) WITHIN GROUP (ORDER BY d.latency_ms) AS p50,
+               percentile_disc(0.99) WITHIN GROUP (ORDER BY d.latency_ms) AS p99,
+               sum(CASE WHEN d.late THEN 1 ELSE 0 END) AS late
+        FROM deliveries d JOIN packets p ON p.id = d.packet_id
+        WHERE d.state = 'delivered' AND p.sender = ${options.sender} AND p.received_at >= ${from} AND p.received_at <= ${to}`.execute(reader.db);
+      const r = rows[0];
+      return r === undefined ? undefined : { delivered: Number(r.count), p50: Number(r.p50), p99: Number(r.p99), late: Number(r.late ?? 0) };
+    } finally {
+      await reader.close();
+    }
+  };
+  return { kind: store.dialect, env, token, serverVersion, postgresPids, open, gatewayRecord, dispose };
 }

@@ -8,10 +8,12 @@ import { performance } from 'node:perf_hooks';
 import { verifyWebhookSignature } from '../../src/adapters/webhook/signature.ts';
 import { WEBHOOK_HEADERS } from '../../src/adapters/webhook/webhook-adapter.ts';
 
-/** One request: which document, when it arrived (performance.now() of this process), the attempt. */
+/** One request: which document for which recipient, when it arrived (performance.now() of this process), the body. */
 export interface SinkArrival {
   readonly documentId: string;
   readonly deliveryId: string;
+  readonly recipient: string;
+  readonly body: Buffer;
   readonly atMs: number;
   readonly signatureOk: boolean;
 }
@@ -42,6 +44,8 @@ export async function startWebhookSink(secret: string): Promise<WebhookSink> {
       listener({
         documentId: header(req.headers[WEBHOOK_HEADERS.documentId.toLowerCase()]),
         deliveryId: header(req.headers[WEBHOOK_HEADERS.deliveryId.toLowerCase()]),
+        recipient: header(req.headers[WEBHOOK_HEADERS.recipient.toLowerCase()]),
+        body,
         atMs,
         signatureOk,
       });

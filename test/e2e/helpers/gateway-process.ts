@@ -27,6 +27,8 @@ export interface GatewayProcessOptions {
   readonly startTimeoutMs?: number;
   /** Extra node flags, e.g. --cpu-prof. */
   readonly nodeArgs?: readonly string[];
+  /** Another entry that prints the same "listening on" line (bench/lib/bare-fastify-main.ts); default gateway-main.ts. */
+  readonly entry?: string;
 }
 
 /** A running gateway child. */
@@ -49,7 +51,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions): Promi
   for (const [key, value] of Object.entries(process.env)) if (value !== undefined && !INHERITED_CONFIG.includes(key)) env[key] = value;
   Object.assign(env, { HOST: '127.0.0.1', PORT: '0' }, options.env);
 
-  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', ENTRY], {
+  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', options.entry ?? ENTRY], {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
