@@ -12,14 +12,14 @@
 // the embedded database in a temp folder. Writes the JSON report to bench/results/ (gitignored);
 // --json prints it instead of the table. Target (issue 3): p99 ≤ 100 ms at 200 packets/s on the
 // 2-core machine, on Postgres. CPU and memory figures read Linux /proc.
+//
+// The suite (`npm run bench`, bench/run.ts) runs the same measurement for every scenario, signed,
+// with ceilings; this script stays for the figures of docs/benchmarks.md it produced, and shares
+// the generator, the summaries and the CPU window with the suite (bench/lib/).
 
 import { mkdir, writeFile } from 'node:fs/promises';
-import { arch, cpus, platform, release, totalmem } from 'node:os';
-import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { sql } from 'kysely';
 import { Pool } from 'undici';
 import { signWebhook } from '../src/adapters/webhook/signature.ts';
 import { WEBHOOK_HEADERS } from '../src/adapters/webhook/webhook-adapter.ts';
@@ -27,9 +27,17 @@ import { startGatewayProcess } from '../test/e2e/helpers/gateway-process.ts';
 import type { GatewayProcess } from '../test/e2e/helpers/gateway-process.ts';
 import { createBenchDatabase } from './lib/bench-database.ts';
 import type { BenchDatabase } from './lib/bench-database.ts';
+import { startCpuWindow } from './lib/cpu-window.ts';
+import { machineInfo, waitForIdleMachine } from './lib/machine.ts';
+import { drain, recordArrival, runPhase } from './lib/open-loop.ts';
+import type { PhaseResult, Sample } from './lib/open-loop.ts';
+import { packetClient } from './lib/packet-client.ts';
+import type { PacketClient } from './lib/packet-client.ts';
 import { packetFactory } from './lib/packets.ts';
-import { cpuSecondsByPid, machineCpuSeconds, memoryOf, processCpuSeconds } from './lib/proc.ts';
-import { ms, summarize } from './lib/stats.ts';
+import { summarizePhase } from './lib/phase-summary.ts';
+import type { SecondSummary } from './lib/phase-summary.ts';
+import { memoryOf } from './lib/proc.ts';
+import { ms } from './lib/stats.ts';
 import type { LatencySummary } from './lib/stats.ts';
 import { startWebhookSink } from './lib/webhook-sink.ts';
 import type { SinkArrival } from './lib/webhook-sink.ts';
@@ -79,69 +87,6 @@ const RESULTS_DIR = fileURLToPath(new URL('./results/', import.meta.url));
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
-/** One packet's fate. */
-interface Sample {
-  readonly scheduledMs: number;
-  sentMs: number;
-  answeredMs: number;
-  status: number | 'error';
-  arrivedMs: number;
-  arrivals: number;
-}
-
-/** Fires `fire(i, at)` at `start + i / rate` for i < count without waiting for earlier calls (open loop). */
-async function openLoop(count: number, fire: (i: number, scheduledMs: number) => void): Promise<void> {
-  const interval = 1000 / rate;
-  const start = performance.now() + 2;
-  for (let i = 0; i < count; i++) {
-    const at = start + i * interval;
-    for (let wait = at - performance.now(); wait > 0; wait = at - performance.now()) await sleep(Math.ceil(wait));
-    fire(i, at);
-  }
-}
-
-interface PhaseResult {
-  readonly samples: Map<number, Sample>;
-  readonly startedMs: number;
-  readonly scheduleEndMs: number;
-}
-
-/** Runs one open-loop phase of `seconds` at `rate`, packet indices from `offset`, waiting for its posts to be answered. */
-async function phase(seconds: number, offset: number, send: (i: number) => Promise<number | 'error'>, shared: Map<number, Sample>): Promise<PhaseResult> {
-  const count = Math.round(seconds * rate);
-  const samples = new Map<number, Sample>();
-  const posts: Promise<void>[] = [];
-  const startedMs = performance.now();
-  let lastReport = startedMs;
-  await openLoop(count, (k, scheduledMs) => {
-    const i = offset + k;
-    const sample: Sample = { scheduledMs, sentMs: performance.now(), answeredMs: Number.NaN, status: 'error', arrivedMs: Number.NaN, arrivals: 0 };
-    samples.set(i, sample);
-    // In the shared map at once: the webhook may receive the packet before its 202 is read.
-    shared.set(i, sample);
-    posts.push(
-      send(i).then((status) => {
-        sample.status = status;
-        sample.answeredMs = performance.now();
-      }),
-    );
-    if (sample.sentMs - lastReport > 5000) {
-      lastReport = sample.sentMs;
-      log(`  … ${k + 1}/${count} sent`);
-    }
-  });
-  const scheduleEndMs = performance.now();
-  await Promise.all(posts);
-  return { samples, startedMs, scheduleEndMs };
-}
-
-/** Resolves once every sample answered 2xx has arrived, or after DRAIN_MS. */
-async function drain(samples: Map<number, Sample>): Promise<void> {
-  const deadline = performance.now() + DRAIN_MS;
-  const pending = (): number => [...samples.values()].filter((s) => (s.status === 200 || s.status === 202) && s.arrivals === 0).length;
-  while (pending() > 0 && performance.now() < deadline) await sleep(20);
-}
-
 interface PhaseReport {
   readonly sent: number;
   readonly accepted: number;
@@ -158,66 +103,36 @@ interface PhaseReport {
   readonly offeredPerSecond: number;
   /** Receipts at the webhook during the scheduled span, per second. */
   readonly deliveredPerSecond: number;
-  /** End to end per second of the schedule (p50, p99, max, ms): shows whether the tail is steady or comes in bursts. */
-  readonly perSecond: readonly { readonly second: number; readonly p50: number; readonly p99: number; readonly max: number }[];
+  /** End to end per second of the schedule: shows whether the tail is steady or comes in bursts. */
+  readonly perSecond: readonly SecondSummary[];
 }
 
-function report(result: PhaseResult, okStatus: (s: number | 'error') => boolean): PhaseReport {
-  const all = [...result.samples.values()];
-  const accepted = all.filter((s) => okStatus(s.status));
-  const delivered = accepted.filter((s) => s.arrivals > 0);
-  const spanMs = result.scheduleEndMs - result.startedMs;
-  const inSpan = all.filter((s) => s.arrivedMs >= result.startedMs && s.arrivedMs <= result.scheduleEndMs).length;
-  const bySecond = new Map<number, number[]>();
-  for (const s of delivered) {
-    const second = Math.floor((s.scheduledMs - result.startedMs) / 1000);
-    const list = bySecond.get(second) ?? [];
-    list.push(s.arrivedMs - s.scheduledMs);
-    bySecond.set(second, list);
-  }
-  const perSecond = [...bySecond]
-    .sort(([a], [b]) => a - b)
-    .map(([second, list]) => {
-      const summary = summarize(list);
-      return { second, p50: Math.round(summary.p50 * 10) / 10, p99: Math.round(summary.p99 * 10) / 10, max: Math.round(summary.max * 10) / 10 };
-    });
+/** The shared summary under this script's older field names (kept so earlier JSON reports still compare). */
+function report(result: PhaseResult): PhaseReport {
+  const s = summarizePhase(result);
   return {
-    sent: all.length,
-    accepted: accepted.length,
-    failed: all.length - accepted.length,
-    delivered: delivered.length,
-    missing: accepted.length - delivered.length,
-    redelivered: all.filter((s) => s.arrivals > 1).length,
-    endToEnd: summarize(delivered.map((s) => s.arrivedMs - s.scheduledMs)),
-    answer: summarize(all.filter((s) => !Number.isNaN(s.answeredMs)).map((s) => s.answeredMs - s.scheduledMs)),
-    generatorLag: summarize(all.map((s) => s.sentMs - s.scheduledMs)),
-    offeredPerSecond: all.length / (spanMs / 1000),
-    deliveredPerSecond: inSpan / (spanMs / 1000),
-    perSecond,
+    sent: s.sent,
+    accepted: s.accepted,
+    failed: s.failed,
+    delivered: s.completed,
+    missing: s.missing,
+    redelivered: s.redelivered,
+    endToEnd: s.endToEnd,
+    answer: s.answer,
+    generatorLag: s.generatorLag,
+    offeredPerSecond: s.offeredPerSecond,
+    deliveredPerSecond: s.completedPerSecond,
+    perSecond: s.perSecond,
   };
 }
 
-/** Waits (up to `seconds`) until the machine is nearly idle: a run beside other work measures that work too. */
-async function waitForIdleMachine(seconds: number): Promise<void> {
-  const deadline = performance.now() + seconds * 1000;
-  for (let announced = false; ; ) {
-    const before = machineCpuSeconds();
-    await sleep(2000);
-    const after = machineCpuSeconds();
-    if (before === undefined || after === undefined) return;
-    const busy = (after.busy - before.busy) / (after.total - before.total);
-    if (busy < 0.15) return;
-    if (performance.now() > deadline) {
-      log(`the machine is still ${(busy * 100).toFixed(0)} % busy; measuring anyway (the report will flag it)`);
-      return;
-    }
-    if (!announced) log(`the machine is ${(busy * 100).toFixed(0)} % busy with other work; waiting up to ${seconds} s for it to calm down…`);
-    announced = true;
-  }
+/** One phase of this script: one stream at `rate`, one recipient, packets numbered from `offset`. */
+function phase(seconds: number, offset: number, send: (i: number) => Promise<number | 'error'>, registry: Map<number, Sample>, okStatus: number): Promise<PhaseResult> {
+  return runPhase({ seconds, streams: [{ name: 'ordinary', rate, offset, expected: 1, send }], okStatuses: [okStatus], registry, log });
 }
 
 async function main(): Promise<void> {
-  await waitForIdleMachine(Number(args['wait-idle']));
+  await waitForIdleMachine(Number(args['wait-idle']), log);
   const sink = await startWebhookSink(SECRET);
   const factory = packetFactory(SENDER, [RECIPIENT], sizeBytes);
   const samples = new Map<number, Sample>();
@@ -225,7 +140,8 @@ async function main(): Promise<void> {
     const i = factory.indexOf(arrival.documentId);
     const sample = i === undefined ? undefined : samples.get(i);
     if (sample === undefined || !arrival.signatureOk) return;
-    if (sample.arrivals++ === 0) sample.arrivedMs = arrival.atMs;
+    // The baseline's direct POSTs carry no recipient header: one recipient either way.
+    recordArrival(sample, RECIPIENT, arrival.atMs);
   });
 
   const databaseUrl = process.env.DATABASE_URL || undefined;
@@ -233,13 +149,13 @@ async function main(): Promise<void> {
   const db: BenchDatabase = await createBenchDatabase({ databaseUrl, sender: SENDER, recipients: [RECIPIENT], webhookUrl: sink.url, secret: SECRET, keep: args.keep });
   let gateway: GatewayProcess | undefined;
   const sinkPool = new Pool(new URL(sink.url).origin, { connections: 256 });
-  let gatewayPool: Pool | undefined;
+  let client: PacketClient | undefined;
   try {
     // Baseline: the same bytes straight to the webhook, signed as the gateway signs them.
     let baseline: PhaseReport | undefined;
     if (baselineS > 0) {
       log(`baseline: ${baselineS} s of direct POSTs to the webhook at ${rate}/s…`);
-      const result = await phase(baselineS, BASELINE_OFFSET, async (i) => {
+      const direct = async (i: number): Promise<number | 'error'> => {
         const body = factory.packet(i);
         try {
           const response = await sinkPool.request({
@@ -253,9 +169,10 @@ async function main(): Promise<void> {
         } catch {
           return 'error';
         }
-      }, samples);
-      await drain(result.samples);
-      baseline = report(result, (s) => s === 200);
+      };
+      const result = await phase(baselineS, BASELINE_OFFSET, direct, samples, 200);
+      await drain(result, DRAIN_MS);
+      baseline = report(result);
     }
 
     log('starting the gateway…');
@@ -264,98 +181,49 @@ async function main(): Promise<void> {
       nodeArgs: args.profile ? ['--cpu-prof', `--cpu-prof-dir=${RESULTS_DIR}profiles`] : [],
     });
     const gw = gateway;
-    gatewayPool = new Pool(gw.url, { connections: 256 });
-    const pool = gatewayPool;
-    const post = async (i: number): Promise<number | 'error'> => {
-      try {
-        const response = await pool.request({
-          path: '/v1/packets',
-          method: 'POST',
-          headers: { authorization: `Bearer ${db.token}`, 'content-type': 'application/xml' },
-          body: factory.packet(i),
-        });
-        await response.body.dump();
-        return response.statusCode;
-      } catch {
-        return 'error';
-      }
-    };
+    const c = packetClient(gw.url, db.token);
+    client = c;
+    const post = (i: number): Promise<number | 'error'> => c.post(factory.packet(i));
 
     if (warmupS > 0) {
       log(`warm-up: ${warmupS} s at ${rate}/s…`);
-      const warm = await phase(warmupS, 0, post, samples);
-      await drain(warm.samples);
+      const warm = await phase(warmupS, 0, post, samples, 202);
+      await drain(warm, DRAIN_MS);
     }
     const measuredOffset = Math.round(warmupS * rate);
-    const postgresBefore = cpuSecondsByPid(await db.postgresPids());
-    const cpuBefore = { at: performance.now(), gateway: processCpuSeconds(gw.pid), machine: machineCpuSeconds(), bench: process.cpuUsage() };
+    // The CPU window runs from the first measured send to the last measured receipt.
+    const window = await startCpuWindow({ serverPid: gw.pid, postgresPids: db.kind === 'postgres' ? db.postgresPids : undefined });
     const wallStart = new Date();
     log(`measuring: ${durationS} s at ${rate}/s of ${factory.sizeBytes.toLocaleString('en-US')}-byte packets…`);
-    const result = await phase(durationS, measuredOffset, post, samples);
-    await drain(result.samples);
+    const result = await phase(durationS, measuredOffset, post, samples, 202);
+    await drain(result, DRAIN_MS);
     const wallEnd = new Date();
-    // The CPU window runs from the first measured send to the last measured receipt.
-    const cpuWindowS = (performance.now() - cpuBefore.at) / 1000;
-    const gatewayCpu = processCpuSeconds(gw.pid);
-    let postgresSeconds: number | undefined;
-    if (db.kind === 'postgres') {
-      postgresSeconds = 0;
-      // A backend the pool opened during the run counts from zero; one that ended is lost (rare: the pool keeps them).
-      for (const [pid, seconds] of cpuSecondsByPid(new Set([...postgresBefore.keys(), ...(await db.postgresPids())]))) {
-        postgresSeconds += seconds - (postgresBefore.get(pid) ?? 0);
-      }
-    }
-    const machine = machineCpuSeconds();
-    const benchCpu = process.cpuUsage(cpuBefore.bench);
+    const cpu = await window.end();
     const memory = memoryOf(gw.pid);
-    const main = report(result, (s) => s === 202);
-    await pool.close();
-    gatewayPool = undefined;
+    const main = report(result);
+    await c.close();
+    client = undefined;
     const stopped = await gw.stop();
     gateway = undefined;
     if (stopped.code !== 0) log(`warning: the gateway exited with ${JSON.stringify(stopped)}; its output:\n${gw.output()}`);
 
     // The gateway's own record of the same packets: request arrival → delivery recorded.
-    const store = await db.open();
-    let gatewayView: { readonly count: number; readonly p50: number; readonly p99: number; readonly late: number } | undefined;
-    try {
-      const { rows } = await sql<{ count: number | string; p50: number | null; p99: number | null; late: number | string | null }>`
-        SELECT count(*) AS count,
-               percentile_disc(0.5) WITHIN GROUP (ORDER BY d.latency_ms) AS p50,
-               percentile_disc(0.99) WITHIN GROUP (ORDER BY d.latency_ms) AS p99,
-               sum(CASE WHEN d.late THEN 1 ELSE 0 END) AS late
-        FROM deliveries d JOIN packets p ON p.id = d.packet_id
-        WHERE d.state = 'delivered' AND p.received_at >= ${wallStart} AND p.received_at <= ${wallEnd}`.execute(store.db);
-      const r = rows[0];
-      if (r !== undefined) gatewayView = { count: Number(r.count), p50: Number(r.p50), p99: Number(r.p99), late: Number(r.late ?? 0) };
-    } finally {
-      await store.close();
-    }
+    const record = await db.gatewayRecord(wallStart, wallEnd);
+    const gatewayView = record === undefined ? undefined : { count: record.delivered, p50: record.p50, p99: record.p99, late: record.late };
 
     const packets = main.sent;
     const perPacketMs = (seconds: number | undefined): number | undefined => (seconds === undefined ? undefined : (seconds * 1000) / packets);
-    const gatewaySeconds = gatewayCpu === undefined || cpuBefore.gateway === undefined ? undefined : gatewayCpu - cpuBefore.gateway;
-    const benchSeconds = (benchCpu.user + benchCpu.system) / 1e6;
-    const machineSeconds = machine === undefined || cpuBefore.machine === undefined ? undefined : { busy: machine.busy - cpuBefore.machine.busy, total: machine.total - cpuBefore.machine.total };
-    const machineBusy = machineSeconds === undefined ? undefined : machineSeconds.busy / machineSeconds.total;
-    // What neither the gateway, its Postgres processes nor this process used: other work on the machine
-    // (another test run, say), which makes the figures unclean.
-    const otherShare =
-      machineSeconds === undefined || gatewaySeconds === undefined
-        ? undefined
-        : Math.max(0, machineSeconds.busy - gatewaySeconds - (postgresSeconds ?? 0) - benchSeconds) / machineSeconds.total;
+    const gatewaySeconds = cpu.serverSeconds;
+    const postgresSeconds = cpu.postgresSeconds;
+    const benchSeconds = cpu.benchSeconds;
+    const machineBusy = cpu.machineBusyShare;
+    const otherShare = cpu.otherShare;
+    const cpuWindowS = cpu.windowS;
     const json = {
       bench: 'gateway',
       label: args.label,
       at: wallStart.toISOString(),
-      machine: {
-        cpus: cpus().length,
-        model: cpus()[0]?.model ?? 'unknown',
-        memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
-        os: `${platform()} ${release()} ${arch()}`,
-        node: process.version,
-        database: db.serverVersion,
-      },
+      machine: { ...machineInfo(), database: db.serverVersion },
       options: { rate, durationS, sizeBytes: factory.sizeBytes, warmupS, baselineS, logLevel: args['log-level'], env: extraEnv, recipients: 1 },
       baseline,
       gateway: main,
@@ -404,7 +272,7 @@ async function main(): Promise<void> {
         `report: ${file}\n`,
     );
   } finally {
-    await gatewayPool?.close().catch(() => undefined);
+    await client?.close().catch(() => undefined);
     await gateway?.kill().catch(() => undefined);
     await sinkPool.close().catch(() => undefined);
     await sink.close();
