@@ -89,7 +89,8 @@ export function compareReports(current: BenchReport, baseline: BenchReport): Com
   return { rows, warnings };
 }
 
-const figure = (v: number | undefined): string => (v === undefined ? '–' : Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toFixed(3));
+const figure = (v: number | undefined): string =>
+  v === undefined ? '–' : Number.isInteger(v) || Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toFixed(3);
 
 /** The comparison as a table. */
 export function renderComparison(comparison: Comparison, baselineName: string): string {
@@ -97,7 +98,7 @@ export function renderComparison(comparison: Comparison, baselineName: string): 
   for (const row of comparison.rows) {
     const verdict =
       row.ratio === undefined || Math.abs(row.ratio - 1) < 0.05 ? '' : (row.ratio < 1) === (row.better === 'lower') ? 'better' : 'worse';
-    lines.push(`| ${row.metric} | ${figure(row.baseline)} | ${figure(row.current)} | ${row.ratio === undefined ? '–' : `${row.ratio.toFixed(2)}×`} | ${verdict} |`);
+    lines.push(`| ${row.metric} | ${figure(row.baseline)} | ${figure(row.current)} | ${row.ratio === undefined ? '–' : `${row.ratio.toFixed(2)}×`} |${verdict === '' ? '' : ` ${verdict}`} |`);
   }
   for (const warning of comparison.warnings) lines.push(`note: ${warning}`);
   return `${lines.join('\n')}\n`;

@@ -15,7 +15,9 @@ export interface LatencySummary {
 /** The nearest-rank percentile `p` (0..100) of ascending `sorted`; NaN when empty. */
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
-  const rank = Math.ceil((p / 100) * sorted.length);
+  // (p / 100) * n is not exact in floating point: 99.9 / 100 * 1000 = 999.0000000000001, whose
+  // ceiling, 1000, would make p99.9 of 1,000 samples their maximum. The epsilon absorbs that noise.
+  const rank = Math.ceil((p * sorted.length) / 100 - 1e-9);
   return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))] ?? Number.NaN;
 }
 
