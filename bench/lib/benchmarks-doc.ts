@@ -93,7 +93,7 @@ export function renderSection(reports: readonly BenchReport[], chartPath: string
   lines.push(`![End-to-end latency per scenario against the 5 s budget](${chartPath})`, '');
   lines.push('Latest run of each scenario (ms from the scheduled send; CPU in ms per packet; "machine busy / other" is the whole machine during the run and the part of it no process of the run used).', '');
   lines.push(
-    '| scenario | database | packets | rate/s | completed/s | e2e p50 | p90 | p99 | max | post → 202 p99 | failed / missing | gateway CPU | Postgres CPU | bench CPU | gateway peak RSS MiB | machine busy / other | run (UTC) |',
+    '| scenario | database | packets | rate/s | served/s | e2e p50 | p90 | p99 | max | post → 202 p99 | failed / missing | gateway CPU | Postgres CPU | bench CPU | gateway peak RSS MiB | machine busy / other | run (UTC) |',
     '|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
   );
   for (const r of reports) {
@@ -102,13 +102,13 @@ export function renderSection(reports: readonly BenchReport[], chartPath: string
     const packets = `${kb(r.options.sizeBytes)} ${r.options.signed ? 'signed' : 'unsigned'}${r.options.recipients > 1 ? ` → ${r.options.recipients}` : ''}${r.options.urgentRate === undefined ? '' : ` + ${r.options.urgentRate}/s urgent`}`;
     const rate = r.options.mode === 'saturate' ? `${g.rate} (max held)` : String(r.options.rate);
     lines.push(
-      `| ${r.scenario} | ${db(r)} | ${packets} | ${rate} | ${s.completedPerSecond.toFixed(1)} | ${ms(s.endToEnd.p50)} | ${ms(s.endToEnd.p90)} | ${ms(s.endToEnd.p99)} | ${ms(s.endToEnd.max)} | ${ms(s.answer.p99)} | ${s.failed} / ${s.missing} | ${num(g.cpu.serverMsPerPacket)} | ${num(g.cpu.postgresMsPerPacket)} | ${num(g.cpu.benchMsPerPacket)} | ${num(g.peakRssMiB, 0)} | ${pct(g.cpu.machineBusyShare)} / ${pct(g.cpu.otherShare)} | ${when(r)} |`,
+      `| ${r.scenario} | ${db(r)} | ${packets} | ${rate} | ${s.servedPerSecond.toFixed(1)} | ${ms(s.endToEnd.p50)} | ${ms(s.endToEnd.p90)} | ${ms(s.endToEnd.p99)} | ${ms(s.endToEnd.max)} | ${ms(s.answer.p99)} | ${s.failed} / ${s.missing} | ${num(g.cpu.serverMsPerPacket)} | ${num(g.cpu.postgresMsPerPacket)} | ${num(g.cpu.benchMsPerPacket)} | ${num(g.peakRssMiB, 0)} | ${pct(g.cpu.machineBusyShare)} / ${pct(g.cpu.otherShare)} | ${when(r)} |`,
     );
   }
   const urgent = reports.filter((r) => r.gateway.streams?.urgent !== undefined);
   if (urgent.length > 0) {
     lines.push('', 'Urgent and ordinary packets of the same run (end to end, ms):', '');
-    lines.push('| scenario | database | stream | offered/s | completed/s | p50 | p99 | max | missing |', '|---|---|---|---:|---:|---:|---:|---:|---:|');
+    lines.push('| scenario | database | stream | offered/s | completed/s in the span | p50 | p99 | max | missing |', '|---|---|---|---:|---:|---:|---:|---:|---:|');
     for (const r of urgent) {
       for (const [name, s] of Object.entries(r.gateway.streams ?? {})) {
         lines.push(`| ${r.scenario} | ${db(r)} | ${name} | ${s.offeredPerSecond.toFixed(1)} | ${s.completedPerSecond.toFixed(1)} | ${ms(s.endToEnd.p50)} | ${ms(s.endToEnd.p99)} | ${ms(s.endToEnd.max)} | ${s.missing} |`);

@@ -60,6 +60,8 @@ export interface Stream {
 /** What a phase produced. */
 export interface PhaseResult {
   readonly samples: readonly Sample[];
+  /** The schedule's length: `seconds` of the phase. */
+  readonly seconds: number;
   readonly startedMs: number;
   /** When the last scheduled send was fired (the schedule's span ends here). */
   readonly scheduleEndMs: number;
@@ -131,7 +133,7 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
   );
   const scheduleEndMs = performance.now();
   await Promise.all(answers);
-  return { samples, startedMs: start, scheduleEndMs, okStatuses: options.okStatuses };
+  return { samples, seconds: options.seconds, startedMs: start, scheduleEndMs, okStatuses: options.okStatuses };
 }
 
 /** Resolves once every accepted sample is complete, or after `timeoutMs`; returns how many are not. */

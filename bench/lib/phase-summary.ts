@@ -38,9 +38,16 @@ export interface PhaseSummary {
   readonly answer: LatencySummary;
   /** actual send − scheduled send, ms: how late the generator itself was. */
   readonly generatorLag: LatencySummary;
+  /** Sent per second of the schedule. */
   readonly offeredPerSecond: number;
-  /** Completions inside the schedule's span, per second. */
+  /** Completions inside the schedule's span, per second: below the offered rate, the server fell behind. */
   readonly completedPerSecond: number;
+  /**
+   * Completions per second from the schedule's start to the last completion, the drain included:
+   * the rate the server actually served the phase's work at (at low rates and long latencies the
+   * in-span figure undercounts: the last packets complete after the span).
+   */
+  readonly servedPerSecond: number;
   readonly perSecond: readonly SecondSummary[];
 }
 
@@ -61,8 +68,12 @@ export function summarizePhase(result: PhaseResult, include: (sample: Sample) =>
     const at = completedAt(s);
     return at === undefined ? [] : [{ sample: s, at }];
   });
-  const spanS = Math.max(1e-3, (result.scheduleEndMs - result.startedMs) / 1000);
-  const inSpan = done.filter(({ at }) => at >= result.startedMs && at <= result.scheduleEndMs).length;
+  // The nominal span (count = seconds × rate): the time from the first to the last send is one
+  // interval shorter, which overstates the rate at 1 packet/s by the whole of one packet.
+  const spanS = Math.max(1e-3, result.seconds);
+  const spanEnd = result.startedMs + spanS * 1000;
+  const inSpan = done.filter(({ at }) => at >= result.startedMs && at <= spanEnd).length;
+  const lastDone = done.reduce((m, { at }) => Math.max(m, at), result.startedMs);
   const bySecond = new Map<number, number[]>();
   for (const { sample, at } of done) {
     const second = Math.floor((sample.scheduledMs - result.startedMs) / 1000);
@@ -90,6 +101,7 @@ export function summarizePhase(result: PhaseResult, include: (sample: Sample) =>
     generatorLag: summarize(all.map((s) => s.sentMs - s.scheduledMs)),
     offeredPerSecond: all.length / spanS,
     completedPerSecond: inSpan / spanS,
+    servedPerSecond: done.length === 0 ? 0 : done.length / Math.max(spanS, (lastDone - result.startedMs) / 1000),
     perSecond,
   };
 }

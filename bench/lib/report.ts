@@ -182,7 +182,7 @@ function stepLine(step: StepFigures): string {
   const s = step.summary;
   const failures = Object.entries(s.failures).map(([k, n]) => `${k}: ${n}`).join(', ');
   return (
-    `throughput: offered ${s.offeredPerSecond.toFixed(1)}/s, completed ${s.completedPerSecond.toFixed(1)}/s; ` +
+    `throughput: offered ${s.offeredPerSecond.toFixed(1)}/s, completed ${s.completedPerSecond.toFixed(1)}/s in the span, served ${s.servedPerSecond.toFixed(1)}/s with the drain; ` +
     `${s.accepted} of ${s.sent} accepted, ${s.failed} failed${failures === '' ? '' : ` (${failures})`}, ${s.missing} missing, ${s.redelivered} redelivered`
   );
 }

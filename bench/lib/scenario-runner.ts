@@ -60,6 +60,8 @@ const CEILING_BODIES_BYTES = 64 * 1024 * 1024;
 /** One forwarded packet in this many gets its XML-DSig verified here (0.2 ms per 100 KB). */
 const SIGNATURE_SAMPLE_EVERY = 20;
 const RAMP_FACTOR = 1.5;
+/** The ceilings are far above the gateway's rate, where they start: they ramp faster. */
+const CEILING_RAMP_FACTOR = 2;
 const RAMP_REFINEMENTS = 2;
 const PROFILE_DIR = fileURLToPath(new URL('../results/profiles/', import.meta.url));
 
@@ -158,6 +160,17 @@ interface MeasuredStep extends StepFigures {
   readonly to: Date;
 }
 
+/** The step without its window's dates (which are for the gateway's record, not the report). */
+function withoutWindow(step: MeasuredStep): StepFigures {
+  const { from: _from, to: _to, ...rest } = step;
+  return rest;
+}
+
+/** The step and the start of its window. */
+function withWindow(step: MeasuredStep): { readonly from: Date } & StepFigures {
+  return { ...withoutWindow(step), from: step.from };
+}
+
 async function measure(m: Measure, streams: readonly Stream[]): Promise<MeasuredStep> {
   const window = await startCpuWindow({ serverPid: m.serverPid, postgresPids: m.postgresPids });
   const from = new Date();
@@ -184,12 +197,13 @@ async function measure(m: Measure, streams: readonly Stream[]): Promise<Measured
 /** Ramps `step(rate)` to saturation. */
 async function ramp(
   startRate: number,
+  factor: number,
   options: BenchOptions,
   p99LimitMs: number,
   log: (line: string) => void,
   step: (rate: number) => Promise<MeasuredStep>,
-): Promise<{ readonly figures: SaturationFigures; readonly best: MeasuredStep | undefined; readonly last: MeasuredStep }> {
-  const rampOptions = { startRate, factor: RAMP_FACTOR, maxRate: options.maxRate, refinements: RAMP_REFINEMENTS };
+): Promise<{ readonly figures: SaturationFigures; readonly first: MeasuredStep; readonly best: MeasuredStep | undefined; readonly last: MeasuredStep }> {
+  const rampOptions = { startRate, factor, maxRate: options.maxRate, refinements: RAMP_REFINEMENTS };
   const history: StepOutcome[] = [];
   const steps: MeasuredStep[] = [];
   for (let rate = nextRate(history, rampOptions); rate !== undefined; rate = nextRate(history, rampOptions)) {
@@ -202,11 +216,12 @@ async function ramp(
   }
   const result = rampResult(history, rampOptions);
   const best = steps.find((s) => s.rate === result.maxSustainedRate);
+  const first = steps[0];
   const last = steps[steps.length - 1];
-  if (last === undefined) throw new Error('the ramp ran no step');
+  if (first === undefined || last === undefined) throw new Error('the ramp ran no step');
   // The per-second breakdown of every step would swell the report; the chosen step keeps its own.
   const slim = steps.map((s) => ({ ...s, summary: { ...s.summary, perSecond: [] } }));
-  return { figures: { ...result, p99LimitMs, steps: slim }, best, last };
+  return { figures: { ...result, p99LimitMs, steps: slim.map(withoutWindow) }, first, best, last };
 }
 
 /** Runs `scenario` with `options` and returns the report (the caller prints and writes it). */
@@ -278,73 +293,6 @@ export async function runScenario(scenario: Scenario, options: BenchOptions, dat
     const bodies = Array.from({ length: bodyCount }, (_, k) => tr.packet(warmupCount.ordinary + k));
     const bodyOf = (index: number): Buffer => bodies[index % bodies.length] ?? Buffer.alloc(0);
 
-    // --- ceilings ---------------------------------------------------------------------------
-    let httpFigures: CeilingFigures | undefined;
-    let storeFigures: CeilingFigures | undefined;
-    if (p.ceilingDurationS > 0) {
-      const ceilingWarmupS = Math.min(options.warmupS, 2);
-      log('ceiling: bare Fastify route…');
-      const server = await startHttpCeiling();
-      http = server;
-      let httpNext = 0;
-      const httpStep = async (rate: number): Promise<MeasuredStep> => {
-        const mk = (seconds: number): Stream[] => {
-          const offset = httpNext;
-          httpNext += Math.round(rate * seconds);
-          return [{ name: 'ordinary', rate, offset, expected: 0, send: (index) => server.post(bodyOf(index)) }];
-        };
-        if (ceilingWarmupS > 0) await runPhase({ seconds: ceilingWarmupS, streams: mk(ceilingWarmupS), okStatuses: [202] });
-        return measure({ seconds: p.ceilingDurationS, okStatuses: [202], serverPid: server.pid, peakRssMiB: server.peakRssMiB, log }, mk(p.ceilingDurationS));
-      };
-      const what = 'a Fastify route answering 202 to the same bodies, no logging, auth, parsing or storage';
-      if (options.saturate) {
-        const r = await ramp(p.rate, options, p.p99LimitMs, log, httpStep);
-        httpFigures = { ...(r.best ?? r.last), kind: 'http', what, saturation: r.figures };
-      } else {
-        httpFigures = { ...(await httpStep(p.rate)), kind: 'http', what };
-      }
-      await server.close();
-      http = undefined;
-
-      log(`ceiling: bare ${p.dialect === 'postgres' ? 'pg' : 'PGlite'} inserts of the same rows…`);
-      const ceiling = await openStoreCeiling(p.dialect === 'postgres' ? database.env.DATABASE_URL : undefined);
-      store = ceiling;
-      let storeNext = 0;
-      const write = async (index: number): Promise<number | 'error'> => {
-        try {
-          await ceiling.write({ index, body: bodyOf(index), sender: SENDER, recipients: p.recipients });
-          return 200;
-        } catch (error) {
-          if (index % 1000 === 0) log(`  store ceiling: ${error instanceof Error ? error.message : String(error)}`);
-          return 'error';
-        }
-      };
-      const storeStep = async (rate: number): Promise<MeasuredStep> => {
-        const mk = (seconds: number): Stream[] => {
-          const offset = storeNext;
-          storeNext += Math.round(rate * seconds);
-          return [{ name: 'ordinary', rate, offset, expected: 0, send: write }];
-        };
-        if (ceilingWarmupS > 0) await runPhase({ seconds: ceilingWarmupS, streams: mk(ceilingWarmupS), okStatuses: [200] });
-        return measure(
-          { seconds: p.ceilingDurationS, okStatuses: [200], serverIsBench: true, postgresPids: p.dialect === 'postgres' ? database.postgresPids : undefined, log },
-          mk(p.ceilingDurationS),
-        );
-      };
-      const storeWhat =
-        p.dialect === 'postgres'
-          ? `one statement per packet: packet, payload (bytea), ${p.recipients.length} deliver${p.recipients.length === 1 ? 'y' : 'ies'} and event rows, pool of 10`
-          : `payload file (written, fsynced, renamed), then one statement: packet, ${p.recipients.length} deliver${p.recipients.length === 1 ? 'y' : 'ies'} and event rows`;
-      if (options.saturate) {
-        const r = await ramp(p.rate, options, p.p99LimitMs, log, storeStep);
-        storeFigures = { ...(r.best ?? r.last), kind: 'store', what: storeWhat, saturation: r.figures };
-      } else {
-        storeFigures = { ...(await storeStep(p.rate)), kind: 'store', what: storeWhat };
-      }
-      await ceiling.close();
-      store = undefined;
-    }
-
     // --- the gateway --------------------------------------------------------------------------
     const registry = new Map<number, Sample>();
     const signatures = { checked: 0, valid: 0 };
@@ -390,7 +338,7 @@ export async function runScenario(scenario: Scenario, options: BenchOptions, dat
     let saturation: SaturationFigures | undefined;
     if (options.saturate) {
       log(`saturation ramp from ${p.rate}/s, ${p.durationS} s a step, p99 ≤ ${p.p99LimitMs} ms…`);
-      const r = await ramp(p.rate, options, p.p99LimitMs, log, (rate) => measure(gatewayMeasure(p.durationS), streamsPerStep(rate, p.durationS, send, expected, tr)));
+      const r = await ramp(p.rate, RAMP_FACTOR, options, p.p99LimitMs, log, (rate) => measure(gatewayMeasure(p.durationS), streamsPerStep(rate, p.durationS, send, expected, tr)));
       figures = r.best ?? r.last;
       saturation = r.figures;
     } else {
@@ -409,7 +357,79 @@ export async function runScenario(scenario: Scenario, options: BenchOptions, dat
       log(`warning: could not read the gateway's record: ${error instanceof Error ? error.message : String(error)}`);
     }
 
-    const { from, to, ...step } = figures;
+    // --- ceilings ---------------------------------------------------------------------------
+    // After the gateway, at the rate it was measured at (a ramp: its best step's, then ramping on
+    // from there): the comparison is at the same rate, and the ceilings' own writes cannot start a
+    // Postgres checkpoint inside the gateway's window.
+    let httpFigures: CeilingFigures | undefined;
+    let storeFigures: CeilingFigures | undefined;
+    const ceilingRate = figures.rate - (p.urgentRate ?? 0);
+    if (p.ceilingDurationS > 0) {
+      const ceilingWarmupS = Math.min(options.warmupS, 2);
+      log(`ceiling: bare Fastify route at ${ceilingRate}/s…`);
+      const server = await startHttpCeiling();
+      http = server;
+      let httpNext = 0;
+      const httpStep = async (rate: number): Promise<MeasuredStep> => {
+        const mk = (seconds: number): Stream[] => {
+          const offset = httpNext;
+          httpNext += Math.round(rate * seconds);
+          return [{ name: 'ordinary', rate, offset, expected: 0, send: (index) => server.post(bodyOf(index)) }];
+        };
+        if (ceilingWarmupS > 0) await runPhase({ seconds: ceilingWarmupS, streams: mk(ceilingWarmupS), okStatuses: [202] });
+        return measure({ seconds: p.ceilingDurationS, okStatuses: [202], serverPid: server.pid, peakRssMiB: server.peakRssMiB, log }, mk(p.ceilingDurationS));
+      };
+      const what = 'a Fastify route answering 202 to the same bodies, no logging, auth, parsing or storage';
+      if (options.saturate) {
+        const r = await ramp(ceilingRate, CEILING_RAMP_FACTOR, options, p.p99LimitMs, log, httpStep);
+        httpFigures = { ...withoutWindow(r.first), kind: 'http', what, saturation: r.figures };
+      } else {
+        httpFigures = { ...withoutWindow(await httpStep(ceilingRate)), kind: 'http', what };
+      }
+      await server.close();
+      http = undefined;
+
+      log(`ceiling: bare ${p.dialect === 'postgres' ? 'pg' : 'PGlite'} inserts of the same rows…`);
+      const ceiling = await openStoreCeiling(p.dialect === 'postgres' ? database.env.DATABASE_URL : undefined);
+      store = ceiling;
+      let storeNext = 0;
+      const write = async (index: number): Promise<number | 'error'> => {
+        try {
+          await ceiling.write({ index, body: bodyOf(index), sender: SENDER, recipients: p.recipients });
+          return 200;
+        } catch (error) {
+          if (index % 1000 === 0) log(`  store ceiling: ${error instanceof Error ? error.message : String(error)}`);
+          return 'error';
+        }
+      };
+      const storeStep = async (rate: number): Promise<MeasuredStep> => {
+        const mk = (seconds: number): Stream[] => {
+          const offset = storeNext;
+          storeNext += Math.round(rate * seconds);
+          return [{ name: 'ordinary', rate, offset, expected: 0, send: write }];
+        };
+        if (ceilingWarmupS > 0) await runPhase({ seconds: ceilingWarmupS, streams: mk(ceilingWarmupS), okStatuses: [200] });
+        return measure(
+          { seconds: p.ceilingDurationS, okStatuses: [200], serverIsBench: true, postgresPids: p.dialect === 'postgres' ? database.postgresPids : undefined, log },
+          mk(p.ceilingDurationS),
+        );
+      };
+      const storeWhat =
+        p.dialect === 'postgres'
+          ? `one statement per packet: packet, payload (bytea), ${p.recipients.length} deliver${p.recipients.length === 1 ? 'y' : 'ies'} and event rows, pool of 10`
+          : `payload file (written, fsynced, renamed), then one statement: packet, ${p.recipients.length} deliver${p.recipients.length === 1 ? 'y' : 'ies'} and event rows`;
+      if (options.saturate) {
+        const r = await ramp(ceilingRate, CEILING_RAMP_FACTOR, options, p.p99LimitMs, log, storeStep);
+        storeFigures = { ...withoutWindow(r.first), kind: 'store', what: storeWhat, saturation: r.figures };
+      } else {
+        storeFigures = { ...withoutWindow(await storeStep(ceilingRate)), kind: 'store', what: storeWhat };
+      }
+      await ceiling.close();
+      store = undefined;
+    }
+
+
+    const { from, ...step } = withWindow(figures);
     const gatewayFigures: GatewayFigures = { ...step, record, forwardedSignatures: p.signed ? signatures : undefined };
     const info = machineInfo();
     const partial: Omit<BenchReport, 'targets'> = {

@@ -28,13 +28,14 @@ t.test('latency counts from the scheduled send, not from when the generator got 
   const b = sample(1, 100, { sentMs: 140, answeredMs: 150 });
   recordArrival(a, 'R', 20);
   recordArrival(b, 'R', 160);
-  const result: PhaseResult = { samples: [a, b], startedMs: 0, scheduleEndMs: 1000, okStatuses: [202] };
+  const result: PhaseResult = { samples: [a, b], seconds: 1, startedMs: 0, scheduleEndMs: 1000, okStatuses: [202] };
   const s = summarizePhase(result);
   t.same([s.endToEnd.p50, s.endToEnd.max], [20, 60]);
   t.same([s.answer.p50, s.answer.max], [5, 50]);
   t.equal(s.generatorLag.max, 40);
   t.equal(s.completedPerSecond, 2);
-  t.equal(s.offeredPerSecond, 2);
+  t.equal(s.offeredPerSecond, 2, 'two sends over the nominal 1 s (their first-to-last span is only 100 ms)');
+  t.equal(s.servedPerSecond, 2);
   t.same(s.perSecond, [{ second: 0, p50: 20, p99: 60, max: 60 }]);
 });
 
@@ -48,7 +49,7 @@ t.test('with several recipients a packet completes at its last one; a second arr
   recordArrival(s0, 'C', 50);
   t.equal(completedAt(s0), 50);
   t.equal(s0.duplicates, 1);
-  const s = summarizePhase({ samples: [s0], startedMs: 0, scheduleEndMs: 1000, okStatuses: [202] });
+  const s = summarizePhase({ samples: [s0], seconds: 1, startedMs: 0, scheduleEndMs: 1000, okStatuses: [202] });
   t.equal(s.endToEnd.max, 50);
   t.same([s.perDelivery.count, s.perDelivery.p50, s.perDelivery.max], [3, 30, 50], 'each recipient counted once');
   t.equal(s.redelivered, 1);
@@ -61,7 +62,7 @@ t.test('failures by status, missing deliveries, and completions outside the span
   const late = sample(3, 900);
   recordArrival(late, 'R', 1500);
   const ceiling = sample(4, 30, { expected: 0, answeredMs: 33 });
-  const result: PhaseResult = { samples: [refused, unanswered, lost, late, ceiling], startedMs: 0, scheduleEndMs: 1000, okStatuses: [202] };
+  const result: PhaseResult = { samples: [refused, unanswered, lost, late, ceiling], seconds: 1, startedMs: 0, scheduleEndMs: 1000, okStatuses: [202] };
   const s = summarizePhase(result);
   t.same(s.failures, { '503': 1, error: 1 });
   t.equal(s.failed, 2);
@@ -69,6 +70,7 @@ t.test('failures by status, missing deliveries, and completions outside the span
   t.equal(s.missing, 1, 'accepted, never arrived');
   t.equal(s.completed, 2, 'the late one and the ceiling sample, whose answer is its end');
   t.equal(s.completedPerSecond, 1, 'the late one completed after the span');
+  t.equal(s.servedPerSecond, 2 / 1.5, 'served: two completions by the last one, at 1.5 s');
   t.equal(s.answer.count, 4, 'the unanswered one has no answer time');
   const onlyUrgent = summarizePhase(result, (x) => x.index === 3);
   t.equal(onlyUrgent.sent, 1);

@@ -25,6 +25,7 @@ export function phaseSummary(endToEnd: LatencySummary, answer: LatencySummary = 
     generatorLag: latency(0.1, 0.2, 0.5, 1),
     offeredPerSecond: 100,
     completedPerSecond: 100,
+    servedPerSecond: 100,
     perSecond: [{ second: 0, p50: endToEnd.p50, p99: endToEnd.p99, max: endToEnd.max }],
   };
 }

@@ -22,6 +22,7 @@ function summary(overrides: Partial<PhaseSummary> & { p99?: number; lag?: number
     generatorLag: { ...summarize([1]), p99: lag ?? 1 },
     offeredPerSecond: 100,
     completedPerSecond: 99,
+    servedPerSecond: 99,
     perSecond: [],
     ...rest,
   };
