@@ -133,6 +133,10 @@ export async function runPhase(options: PhaseOptions): Promise<PhaseResult> {
   );
   const scheduleEndMs = performance.now();
   await Promise.all(answers);
+  // The phase lasts its nominal seconds even when its last send is earlier (at 0.5/s for 2 s, the
+  // one packet goes at 0 s): the CPU window around it then covers the span its rates are over.
+  const nominalEnd = start + options.seconds * 1000;
+  for (let wait = nominalEnd - performance.now(); wait > 0; wait = nominalEnd - performance.now()) await sleep(Math.ceil(wait));
   return { samples, seconds: options.seconds, startedMs: start, scheduleEndMs, okStatuses: options.okStatuses };
 }
 
