@@ -92,6 +92,12 @@ export const CONFIG_SCHEMA = {
       doc: 'Postgres connection URL; unset runs the embedded PGlite database in DATA_DIR.',
     },
     poolSize: { type: 'integer', env: 'DATABASE_POOL_SIZE', default: 10, min: 1, max: 500, doc: 'Connections in the Postgres pool (the listener uses one more).' },
+    preparedStatements: {
+      type: 'boolean',
+      env: 'DATABASE_PREPARED_STATEMENTS',
+      default: true,
+      doc: 'Run queries as named prepared statements (planned once per connection); set false behind a pooler that does not support them, such as PgBouncer before 1.21 in transaction mode.',
+    },
   },
   log: {
     level: { type: 'enum', env: 'LOG_LEVEL', values: LOG_LEVELS, default: 'info', doc: 'pino log level.' },

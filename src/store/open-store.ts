@@ -13,6 +13,7 @@ import type { Database } from './database.ts';
 import { createDbPayloadStore, createFsPayloadStore } from './payloads.ts';
 import type { PayloadStore } from './payloads.ts';
 import { pgliteDialect } from './pglite-dialect.ts';
+import { PreparingPool } from './prepared-statements.ts';
 
 /** Which engine a store runs on. */
 export type StoreDialect = 'postgres' | 'pglite';
@@ -76,17 +77,19 @@ const PG_TYPES: pg.CustomTypesConfig = {
 /** Opens the store the config selects. Throws EDX_ERR_STORE_UNAVAILABLE when it cannot be reached. */
 export async function openStore(config: Pick<Config, 'store'>, options: OpenStoreOptions = {}): Promise<Store> {
   const url = config.store.databaseUrl;
-  return url !== undefined ? openPostgres(url, config.store.poolSize, options) : openPGlite(config.store.dataDir);
+  return url !== undefined
+    ? openPostgres(url, config.store.poolSize, config.store.preparedStatements, options)
+    : openPGlite(config.store.dataDir);
 }
 
-async function openPostgres(url: string, poolSize: number, options: OpenStoreOptions): Promise<Store> {
+async function openPostgres(url: string, poolSize: number, prepared: boolean, options: OpenStoreOptions): Promise<Store> {
   const connection = { connectionString: url, application_name: 'edxgate', types: PG_TYPES, options: '-c TimeZone=UTC' };
   // Named apart so operators (and the reconnect test) can tell the LISTEN connection from the pool.
   const listener = new PgListener({ ...connection, application_name: 'edxgate-listener' }, options.log);
   const pool = new pg.Pool({ ...connection, max: poolSize });
   // Without a handler, an idle client losing its server would crash the process.
   pool.on('error', (error) => options.log?.warn({ err: error }, 'postgres pool client error'));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: prepared ? new PreparingPool(pool) : pool }) });
 
   const ping = async (): Promise<void> => {
     try {
