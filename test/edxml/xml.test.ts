@@ -238,3 +238,35 @@ t.test('a 20 MB text node is read whole', async (t) => {
   t.equal(child(root, 0).text.length, payload.length);
   t.equal(child(root, 0).text.slice(0, 8), payload.slice(0, 8));
 });
+
+// Long base64 texts are lifted out of the document before saxes reads it (xml.ts, liftLongTexts):
+// whatever the place of the run, the tree must be the one a plain read gives.
+t.test('long base64 texts read the same wherever they stand', async (t) => {
+  const run = 'QUJD'.repeat(3000); // 12,000 characters of the base64 alphabet
+  const read = (xml: string): XmlElement => rootOf(readXml(Buffer.from(xml, 'utf8')));
+
+  const plain = read(`<a><b>${run}</b><c>Sở Lao động</c><d>\n  ${run}==\n</d></a>`);
+  t.equal(child(plain, 0).text, run, 'element content comes back whole');
+  t.equal(child(plain, 1).text, 'Sở Lao động', 'the text around it is decoded as UTF-8');
+  t.equal(child(plain, 2).text, `${run}==`, 'several runs, each in its place, trimmed like any text');
+
+  const wrapped = `${run.slice(0, 76)}\r\n${run.slice(76, 152)}\r${run.slice(152)}`;
+  t.equal(read(`<a>${wrapped}</a>`).text, `${run.slice(0, 76)}\n${run.slice(76, 152)}\n${run.slice(152)}`, 'line ends normalised as XML does');
+
+  t.equal(read(`<a>x<!-- y>${run}<z --></a>`).text, 'x', 'a run inside a comment is dropped with it');
+  t.equal(read(`<a>x<?pi y>${run}<z ?></a>`).text, 'x', 'a run inside a processing instruction is dropped with it');
+  t.equal(read(`<a b="${run}">x</a>`).attributes['b'], run, 'an attribute value is read as written');
+  t.equal(read(`<a><![CDATA[${run}]]></a>`).text, run, 'CDATA content is read as written');
+
+  const marked = `<a>\uE0000\uE001<b>${run}</b></a>`;
+  const withMarker = read(marked);
+  t.equal(withMarker.text, '\uE0000\uE001', 'input holding the marker characters is read unchanged');
+  t.equal(child(withMarker, 0).text, run);
+});
+
+t.test('line numbers after a lifted run are those of the input', async (t) => {
+  const lines = Array.from({ length: 200 }, () => 'QUJD'.repeat(19)).join('\n'); // 200 lines of 76
+  const error = firstError(readXml(Buffer.from(`<a>\n<b>${lines}</b>\n<c></d>\n</a>`, 'utf8')));
+  t.equal(error.code, 'EDX_ERR_XML_MALFORMED');
+  t.match(error.path, /^202:/, 'the mismatched tag is on line 202');
+});
