@@ -452,6 +452,37 @@ export const ERROR_CATALOGUE = {
     title: 'An axis system with this systemid already exists',
     action: 'Choose another --systemid, or leave it out to have one generated (`edxgate axis-systems list` shows those in use).',
   },
+  // --- ROUTE / UPSTREAM: links to other gateways and routing by code pattern (docs/federation.md)
+  EDX_ERR_ROUTE_PATTERN_INVALID: {
+    status: 400,
+    title: 'The route pattern is not a code pattern',
+    action: 'Write a pattern of letters, digits, dots, hyphens, underscores and * (any run of characters), such as *.H47 or *.',
+  },
+  EDX_ERR_ROUTE_UNKNOWN: {
+    status: 404,
+    title: 'No route has this id',
+    action: 'Name a route that exists (`edxgate routes list`), or `local` for the inbox; add upstreams and peers with `edxgate routes add-upstream` / `add-peer`.',
+  },
+  EDX_ERR_ROUTE_EXISTS: {
+    status: 409,
+    title: 'A route with this id already exists',
+    action: 'Choose another route id, or change the existing route (`edxgate routes list` shows them).',
+  },
+  EDX_ERR_AGENCY_IMPORT_INVALID: {
+    status: 400,
+    title: 'The agency list to import cannot be read',
+    action: 'Give a JSON array of {code, name, …} objects (our records or the axis getAgenciesList items) or a CSV file with a header row naming code and name; the message names the row and field.',
+  },
+  EDX_ERR_UPSTREAM_UNAVAILABLE: {
+    status: 502,
+    title: 'The upstream gateway did not answer usefully',
+    action: 'Check that the upstream is reachable at the route URL and answering; retry later. Nothing was changed here.',
+  },
+  EDX_ERR_UPSTREAM_REFUSED: {
+    status: 502,
+    title: 'The upstream gateway refused the call',
+    action: 'Read the upstream\'s ErrorCode in the message; an authentication refusal means the route\'s systemid or secret is not the one the upstream issued.',
+  },
 } as const satisfies Record<string, CatalogueEntry>;
 
 export type ErrorCode = keyof typeof ERROR_CATALOGUE;

@@ -40,6 +40,11 @@ export interface DeliveryRequest {
 export interface DeliveryAccepted {
   readonly outcome: 'accepted';
   readonly awaitsAck?: boolean | undefined;
+  /**
+   * The recipient's answer is its acknowledgement (another gateway's OK: it has admitted the
+   * packet), so the delivery is recorded as acknowledged at once and nothing waits to be pulled.
+   */
+  readonly acknowledged?: boolean | undefined;
   /** Human-readable detail for the delivery's history, e.g. `HTTP 202`. */
   readonly detail?: string | undefined;
 }
@@ -123,6 +128,8 @@ export interface RouteConfig {
   readonly secret?: string | undefined;
   /** False: packets on this route go out as received, not signed by the gateway (default true). */
   readonly signOutgoing?: boolean | undefined;
+  /** axis, peer: the systemid of the link's XroadVnpt credential (its HMAC key is `secret`). */
+  readonly systemid?: string | undefined;
 }
 
 /** The result a stopped adapter gives: retry later, the adapter will run again (or another node's will). */
@@ -147,6 +154,7 @@ export function isDeliveryResult(value: unknown): value is DeliveryResult {
     case 'accepted':
       return (
         (v['awaitsAck'] === undefined || typeof v['awaitsAck'] === 'boolean') &&
+        (v['acknowledged'] === undefined || typeof v['acknowledged'] === 'boolean') &&
         (v['detail'] === undefined || typeof v['detail'] === 'string')
       );
     case 'rejected':

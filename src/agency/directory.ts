@@ -10,9 +10,14 @@
 // - A successor must be in the directory, because resolving a closed code must end at a record.
 // - Closed codes may forward to closed codes (a merger after a merger); `resolve` follows the chain
 //   and a loop is refused when the snapshot is built, so lookups never loop.
+// - Route patterns (route-patterns.ts) give a route to records that have none. A code no record
+//   names, but that a pattern routes to another gateway (`*` → the upstream), resolves to an
+//   active agency on that route: the far gateway holds the authoritative directory and refuses it if
+//   it does not know it either. Codes a pattern keeps local stay unknown, refused at once.
 
 import { parentOf, parseAgencyCode } from './code.ts';
 import { qcvn102Groups } from '../edxml/agency-code.ts';
+import { RoutePatterns } from './route-patterns.ts';
 import { EdxError, issue } from '../errors.ts';
 import type { Issue, Result } from '../errors.ts';
 
@@ -58,12 +63,24 @@ export type AgencyResolution =
   | { readonly kind: 'closed'; readonly agency: AgencyRecord; readonly path: readonly string[] }
   | { readonly kind: 'unknown'; readonly code: string };
 
+/** How a snapshot routes the agencies that have no route of their own. */
+export interface DirectoryRouting {
+  readonly patterns: RoutePatterns;
+  /** Routes that reach another gateway (axis, peer): codes unknown here are forwarded on them. */
+  readonly gatewayRoutes: ReadonlySet<string>;
+}
+
+const NO_ROUTING: DirectoryRouting = { patterns: RoutePatterns.none, gatewayRoutes: new Set() };
+
 /** An immutable snapshot of the directory; changes produce a new snapshot. */
 export class AgencyDirectory {
   readonly #records: ReadonlyMap<string, AgencyRecord>;
   readonly #children: ReadonlyMap<string, readonly AgencyRecord[]>;
+  readonly #routing: DirectoryRouting;
 
-  private constructor(records: readonly AgencyRecord[]) {
+  private constructor(given: readonly AgencyRecord[], routing: DirectoryRouting) {
+    this.#routing = routing;
+    const records = routing.patterns.size === 0 ? given : given.map((r) => withPatternRoute(r, routing.patterns));
     this.#records = new Map(records.map((r) => [r.code, r]));
     const children = new Map<string, AgencyRecord[]>();
     for (const r of records) {
@@ -75,8 +92,11 @@ export class AgencyDirectory {
     this.#children = children;
   }
 
-  /** Build a snapshot, refusing inconsistent records with one issue per fault (paths `records[i].…`). */
-  static fromRecords(records: Iterable<AgencyRecord>): Result<AgencyDirectory> {
+  /**
+   * Build a snapshot, refusing inconsistent records with one issue per fault (paths `records[i].…`).
+   * `routing` routes the records without a route of their own (default: none, they are local).
+   */
+  static fromRecords(records: Iterable<AgencyRecord>, routing: DirectoryRouting = NO_ROUTING): Result<AgencyDirectory> {
     const normalised: AgencyRecord[] = [];
     const issues: Issue[] = [];
     const seen = new Set<string>();
@@ -98,12 +118,12 @@ export class AgencyDirectory {
     if (issues.length > 0) return { ok: false, issues };
     checkReferences(normalised, issues);
     if (issues.length > 0) return { ok: false, issues };
-    return { ok: true, value: new AgencyDirectory(normalised), warnings: [] };
+    return { ok: true, value: new AgencyDirectory(normalised, routing), warnings: [] };
   }
 
   /** Build a snapshot from records known to be valid (demo data, tests); throws EdxError otherwise. */
-  static create(records: Iterable<AgencyRecord>): AgencyDirectory {
-    const r = AgencyDirectory.fromRecords(records);
+  static create(records: Iterable<AgencyRecord>, routing: DirectoryRouting = NO_ROUTING): AgencyDirectory {
+    const r = AgencyDirectory.fromRecords(records, routing);
     if (!r.ok) throw EdxError.fromIssues(r.issues);
     return r.value;
   }
@@ -126,7 +146,12 @@ export class AgencyDirectory {
   /** Look a code up, following successors of closed codes to the agency that now answers for it. */
   resolve(code: string): AgencyResolution {
     const first = this.#records.get(code);
-    if (!first) return { kind: 'unknown', code };
+    if (!first) {
+      const route = this.#routing.patterns.match(code)?.route;
+      if (route === undefined || !this.#routing.gatewayRoutes.has(route)) return { kind: 'unknown', code };
+      // Known to the gateway the pattern points at, not here: named by its code until a sync brings its record.
+      return { kind: 'active', agency: Object.freeze({ code, name: code, state: 'active', route }), path: [code] };
+    }
     const path = [code];
     let agency = first;
     // Successors exist and do not loop (checked when the snapshot was built), so this ends.
@@ -147,6 +172,11 @@ export class AgencyDirectory {
     return this.#children.get(code) ?? [];
   }
 
+  /** How this snapshot routes agencies without a route of their own. */
+  get routing(): DirectoryRouting {
+    return this.#routing;
+  }
+
   /** Every record in directory order (the order they were given; a replaced record keeps its place). */
   list(): readonly AgencyRecord[] {
     return [...this.#records.values()];
@@ -157,8 +187,15 @@ export class AgencyDirectory {
     const records = this.list();
     const at = records.findIndex((r) => r.code === record.code);
     const next = at === -1 ? [...records, record] : records.map((r, j) => (j === at ? record : r));
-    return AgencyDirectory.fromRecords(next);
+    return AgencyDirectory.fromRecords(next, this.#routing);
   }
+}
+
+/** A record without a route of its own, with the route its most specific pattern gives (none: local). */
+function withPatternRoute(record: AgencyRecord, patterns: RoutePatterns): AgencyRecord {
+  if (record.route !== undefined) return record;
+  const route = patterns.match(record.code)?.route;
+  return route === undefined ? record : Object.freeze({ ...record, route });
 }
 
 /** Check one record on its own; returns a frozen copy with the implied parent filled in. */

@@ -228,6 +228,65 @@ export function buildAxisHeaders(input: AxisRequestInput): AxisRequestHeaders {
   return { headers, signHeader, signHeaderKey, hashHeader };
 }
 
+/** Java's String.hashCode: s[0]·31^(n-1) + … + s[n-1], in 32-bit arithmetic over UTF-16 units. */
+export function javaStringHash(text: string): number {
+  let h = 0;
+  for (let i = 0; i < text.length; i++) h = (Math.imul(h, 31) + text.charCodeAt(i)) | 0;
+  return h;
+}
+
+/**
+ * The iteration order of a java.util.HashMap holding `keys` (inserted in this order) at its default
+ * capacity of 16 buckets (the SDK's maps hold fewer than 12 entries, so they never resize): by
+ * bucket index (hash ^ hash >>> 16) & 15, and in insertion order within a bucket. This is the key
+ * order of the SDK's sign-header (axis-wire.md: "follows Java HashMap iteration").
+ */
+export function javaHashMapOrder(keys: readonly string[]): string[] {
+  const bucket = (key: string): number => {
+    const h = javaStringHash(key);
+    return (h ^ (h >>> 16)) & 15;
+  };
+  return keys
+    .map((key, index) => ({ key, index, bucket: bucket(key) }))
+    .sort((a, b) => a.bucket - b.bucket || a.index - b.index)
+    .map((e) => e.key);
+}
+
+/**
+ * The signed-key order the SDK produces for a call with these params: its header map is keyed by
+ * the prefixed names (systemid, timestamp, the call's keys, Content-Type), iterated as a HashMap.
+ */
+export function sdkSignedKeyOrder(params: readonly (readonly [string, string])[]): string[] {
+  const names = ['systemid', 'timestamp', ...params.map(([n]) => n), 'Content-Type'];
+  return javaHashMapOrder(names.map((n) => `${AXIS_HEADER_PREFIX}${n}`)).map((k) => k.slice(AXIS_HEADER_PREFIX.length));
+}
+
+/**
+ * The keys of each call's JSON header in the order the SDK copies them into its map (the order of
+ * the headers it sends, axis-wire.md), with the values the caller gives.
+ */
+export const SDK_CALL_PARAMS = {
+  sendEdoc: (from: string, messageType: MessageType, hashFile: string): [string, string][] => [
+    ['from', from],
+    ['servicetype', SERVICE_TYPE],
+    ['messagetype', messageType],
+    ['hash-file', hashFile],
+  ],
+  getReceivedEdocList: (messageType: MessageType): [string, string][] => [
+    ['servicetype', SERVICE_TYPE],
+    ['messagetype', messageType],
+  ],
+  getEdoc: (docId: string, filePath: string): [string, string][] => [
+    ['filePath', filePath],
+    ['docId', docId],
+  ],
+  updateStatus: (docId: string, status: TransportStatus): [string, string][] => [
+    ['status', status],
+    ['docId', docId],
+  ],
+  getAgenciesList: (): [string, string][] => [],
+} as const;
+
 // --- Timestamps ---------------------------------------------------------------------------------
 
 function vietnamParts(date: Date): { y: string; mo: string; d: string; h: string; mi: string; s: string; ms: number } {

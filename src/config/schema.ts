@@ -261,6 +261,31 @@ export const CONFIG_SCHEMA = {
       doc: 'URL prefix of the axis-compatible API (the national axis SDK operations, docs/axis.md); off (or an empty string in a config file) disables it.',
     },
   },
+  axisClient: {
+    poll: {
+      type: 'boolean',
+      env: 'AXIS_POLL',
+      default: true,
+      doc: 'Poll the upstream axis routes (docs/federation.md); false leaves it to their callbacks. One node polls each upstream at a time.',
+    },
+    // 100 ms floor: a national axis is polled by every province; faster gains nothing a callback would not.
+    pollIntervalMs: {
+      type: 'integer',
+      env: 'AXIS_POLL_INTERVAL_MS',
+      default: 1000,
+      min: 100,
+      max: 3_600_000,
+      doc: 'Pause between two polls of an upstream (edoc and status each) when the last found nothing more.',
+    },
+    callTimeoutMs: {
+      type: 'integer',
+      env: 'AXIS_CALL_TIMEOUT_MS',
+      default: 30_000,
+      min: 100,
+      max: 600_000,
+      doc: "Timeout of each poll call to an upstream (list, getEdoc, updateStatus, getAgenciesList); sends take the packet's remaining budget like every delivery.",
+    },
+  },
   admin: {
     // A config secret rather than a client flag: operators hold it apart from the agencies' tokens,
     // and unset (the default) leaves the admin endpoints closed.

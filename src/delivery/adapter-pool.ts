@@ -99,5 +99,5 @@ export class AdapterPool {
 function fingerprintOf(route: RouteConfig): string {
   // The secret is hashed so the fingerprint never holds it in clear (it may end up in a heap dump).
   const secret = route.secret === undefined ? '' : createHash('sha256').update(route.secret).digest('hex');
-  return JSON.stringify([route.kind, route.url ?? '', secret]);
+  return JSON.stringify([route.kind, route.url ?? '', secret, route.systemid ?? '']);
 }

@@ -342,6 +342,8 @@ export class DeliveryService {
           deliveryId: claim.deliveryId,
           attempt: claim.attempt,
           stageTimings: { waitToClaim: round(waitToClaimMs(claim)), deliver: round(deliverMs) },
+          // Another gateway's OK is its acknowledgement: nothing waits to be pulled (federation).
+          acknowledged: result.acknowledged === true,
         });
         if (done === undefined) {
           log.warn('delivered, but the claim was taken over meanwhile; the other claimer records it');

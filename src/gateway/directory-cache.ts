@@ -6,7 +6,8 @@
 import type { Logger } from 'pino';
 import type { RouteConfig } from '../adapters/contract.ts';
 import { AgencyDirectory } from '../agency/directory.ts';
-import type { AgencyRecord } from '../agency/directory.ts';
+import type { AgencyRecord, DirectoryRouting } from '../agency/directory.ts';
+import { RoutePatterns } from '../agency/route-patterns.ts';
 import type { RouteSource } from '../delivery/delivery-service.ts';
 import { EdxError } from '../errors.ts';
 import type { Issue } from '../errors.ts';
@@ -15,11 +16,17 @@ import type { DirectorySource } from '../pipeline/recipients.ts';
 import type { AgencyRow, RouteRow } from '../store/database.ts';
 import type { Store } from '../store/open-store.ts';
 import { loadDirectory } from '../store/queries/load-directory.ts';
+import type { PeerSystemRow, RoutePatternRow } from '../store/queries/load-directory.ts';
 
 /** One consistent read of the directory and the routes. */
 export interface DirectorySnapshot {
   readonly directory: AgencyDirectory;
   readonly routes: ReadonlyMap<string, RouteConfig>;
+  /**
+   * The client each link to another gateway (axis and peer routes) admits its packets as: the
+   * upstream route's client, or the peer's axis system's. A link without one cannot deliver here.
+   */
+  readonly linkClients: ReadonlyMap<string, string>;
   /** Date.now() when it was read. */
   readonly loadedAt: number;
 }
@@ -100,9 +107,20 @@ export class DirectoryCache implements DirectorySource, RouteSource {
 
   async #load(): Promise<DirectorySnapshot> {
     const rows = await loadDirectory(this.#store.db);
+    const peers = new Map(rows.peerSystems.map((p) => [p.routeId, p]));
+    const routing: DirectoryRouting = {
+      patterns: this.#patterns(rows.patterns),
+      gatewayRoutes: new Set(rows.routes.filter((r) => r.kind === 'axis' || r.kind === 'peer').map((r) => r.id)),
+    };
+    const linkClients = new Map<string, string>();
+    for (const r of rows.routes) {
+      const clientId = r.kind === 'axis' ? r.client_id : r.kind === 'peer' ? peers.get(r.id)?.clientId : undefined;
+      if (clientId !== undefined && clientId !== null) linkClients.set(r.id, clientId);
+    }
     const snapshot: DirectorySnapshot = {
-      directory: this.#build(rows.agencies.map(recordOf)),
-      routes: new Map(rows.routes.map((r) => [r.id, routeOf(r)])),
+      directory: this.#build(rows.agencies.map(recordOf), routing),
+      routes: new Map(rows.routes.map((r) => [r.id, routeOf(r, peers.get(r.id))])),
+      linkClients,
       loadedAt: Date.now(),
     };
     this.#snapshot = snapshot;
@@ -114,11 +132,11 @@ export class DirectoryCache implements DirectorySource, RouteSource {
    * an older version) is left out with an error in the log, rather than letting one bad row stop
    * every agency from sending and receiving.
    */
-  #build(records: readonly AgencyRecord[]): AgencyDirectory {
+  #build(records: readonly AgencyRecord[], routing: DirectoryRouting): AgencyDirectory {
     let current = records;
     // Leaving a record out can break a successor reference to it; a few rounds settle that.
     for (let round = 0; round < 5; round++) {
-      const built = AgencyDirectory.fromRecords(current);
+      const built = AgencyDirectory.fromRecords(current, routing);
       if (built.ok) return built.value;
       const bad = badRecordIndexes(built.issues);
       this.#log.error(
@@ -128,7 +146,17 @@ export class DirectoryCache implements DirectorySource, RouteSource {
       if (bad.size === 0) throw EdxError.fromIssues(built.issues);
       current = current.filter((_, i) => !bad.has(i));
     }
-    return AgencyDirectory.create(current);
+    return AgencyDirectory.create(current, routing);
+  }
+
+  /** The stored patterns (the table's CHECK keeps their shape; a bad one is logged and left out). */
+  #patterns(rows: readonly RoutePatternRow[]): RoutePatterns {
+    const patterns = rows.map((p) => ({ pattern: p.pattern, ...(p.routeId === null ? {} : { route: p.routeId }) }));
+    const compiled = RoutePatterns.from(patterns);
+    if (compiled.ok) return compiled.value;
+    this.#log.error({ issues: compiled.issues.map((i) => ({ path: i.path, value: i.value })) }, 'route patterns are malformed; those are left out');
+    const good = RoutePatterns.from(patterns.filter((p) => RoutePatterns.from([p]).ok));
+    return good.ok ? good.value : RoutePatterns.none;
   }
 }
 
@@ -152,12 +180,17 @@ function recordOf(row: AgencyRow): AgencyRecord {
   };
 }
 
-function routeOf(row: RouteRow): RouteConfig {
+/** A route as adapters see it; a peer route signs with its peer's axis system (one credential per link). */
+function routeOf(row: RouteRow, peer: PeerSystemRow | undefined): RouteConfig {
+  const credential = row.kind === 'peer' ? (peer === undefined ? {} : { systemid: peer.systemid, secret: peer.secret }) : {
+    ...(row.secret === null ? {} : { secret: row.secret }),
+    ...(row.systemid === null ? {} : { systemid: row.systemid }),
+  };
   return {
     id: row.id,
     kind: row.kind,
     ...(row.url === null ? {} : { url: row.url }),
-    ...(row.secret === null ? {} : { secret: row.secret }),
+    ...credential,
     signOutgoing: row.sign_outgoing,
   };
 }

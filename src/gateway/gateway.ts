@@ -25,6 +25,7 @@ import { TrustService } from '../trust/trust-service.ts';
 import { Backpressure } from './backpressure.ts';
 import { ClientAuth } from './client-auth.ts';
 import { DirectoryCache } from './directory-cache.ts';
+import { Federation } from './federation.ts';
 
 /** How a gateway is put together; every field is optional. */
 export interface GatewayOptions {
@@ -68,6 +69,8 @@ export class Gateway {
   readonly backpressure: Backpressure;
   /** Pushes events to the office systems subscribed to them. */
   readonly events: EventDispatcher;
+  /** The links to other gateways: admission over them, and the upstream pollers. */
+  readonly federation: Federation;
   /** This node's id for its lifetime (NOTIFY payloads; lets the node tell its own notifications apart). */
   readonly nodeId: string = randomUUID();
   readonly #ownsStore: boolean;
@@ -142,6 +145,10 @@ export class Gateway {
       // NOTIFY reaches every node after COMMIT; this node's own workers are woken without the round trip.
       onAdmitted: () => this.delivery.wake(),
     });
+    this.federation = new Federation(
+      { store, directory: this.directory, intake: this.intake, logger, canAdmit: () => this.backpressure.check() === undefined },
+      config.axisClient,
+    );
   }
 
   /** Opens the store (unless given), applies migrations, and builds the services; workers are not started yet. */
@@ -174,6 +181,7 @@ export class Gateway {
     await this.delivery.start();
     this.tracker.start(this.config.delivery.sweepIntervalMs);
     await this.events.start();
+    await this.federation.start();
     this.logger.info({ workers: this.config.delivery.workers, dialect: this.store.dialect }, 'delivery workers started');
   }
 
@@ -203,6 +211,7 @@ export class Gateway {
       this.tracker.stop(),
       this.backpressure.stop(),
       this.events.stop(this.config.server.shutdownTimeoutMs),
+      this.federation.stop(),
     ]).then(([stopped]) => stopped);
   }
 

@@ -38,6 +38,9 @@ export const EVENT_TYPES = [
   'linked',
   // The axis-compatible API: a system answered updateStatus "fail" for a delivery (src/api/axis-compat).
   'transport_failed',
+  // Federation: a packet came in over a link to another gateway (poll, callback, or a peer's
+  // sendEdoc): which route, how, and the far side's id of it — one hop of the timeline.
+  'received',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
@@ -73,6 +76,19 @@ export interface RoutesTable {
   sign_outgoing: ColumnType<boolean, boolean | undefined, boolean>;
   /** The policy of the agencies on this route that have none of their own. */
   signature_policy: ColumnType<string | null, string | null | undefined, string | null>;
+  /** axis: this gateway's systemid at the upstream (its secret is `secret`). */
+  systemid: ColumnType<string | null, string | null | undefined, string | null>;
+  /** axis: the client that packets arriving from the upstream are admitted as. */
+  client_id: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** `route_patterns`: the route of agencies that have none of their own, by code pattern. */
+export interface RoutePatternsTable {
+  /** A glob over the code: `*` is any run of characters (`*.H47`, `*`). */
+  pattern: string;
+  /** null: local (the inbox). */
+  route_id: string | null;
+  created_at: CreatedAt;
 }
 
 /** `clients`: API credentials and the agencies each may act for. */
@@ -260,6 +276,8 @@ export interface AxisSystemsTable {
   client_id: string;
   created_at: CreatedAt;
   disabled_at: Date | null;
+  /** A gateway's system (a peer): it acts for the agencies the directory routes through this route. */
+  route_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** The whole database, as kysely's type parameter. */
@@ -278,6 +296,7 @@ export interface Database {
   trust_certificates: TrustCertificatesTable;
   agency_certificates: AgencyCertificatesTable;
   axis_systems: AxisSystemsTable;
+  route_patterns: RoutePatternsTable;
 }
 
 export type AgencyRow = Selectable<AgenciesTable>;

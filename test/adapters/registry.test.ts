@@ -17,19 +17,38 @@ function refusal(route: RouteConfig): ErrorCode | undefined {
 }
 
 t.test('registry: builds an adapter of each kind', async (t) => {
-  t.same(ADAPTER_KINDS, ['inbox', 'webhook']);
+  t.same(ADAPTER_KINDS, ['inbox', 'webhook', 'axis', 'peer']);
   t.equal(createAdapter({ id: 'r1', kind: 'inbox' }, deps).kind, 'inbox');
   t.equal(createAdapter({ id: 'r2', kind: 'webhook', url: 'https://qlvb.example.vn/edxgate', secret: 's3cret' }, deps).kind, 'webhook');
+  t.equal(createAdapter({ id: 'r3', kind: 'axis', url: 'https://axis.example.vn/axis', systemid: 'p1.gw', secret: 's3cret-0123456789' }, deps).kind, 'axis');
+  const push = createAdapter({ id: 'r4', kind: 'peer', url: 'https://p2.example.vn/v1/callbacks/axis', systemid: 'p2.gw', secret: 's3cret-0123456789' }, deps);
+  t.equal(push.kind, 'peer');
+  t.notOk('pull' in push, 'a peer with a callback URL is pushed to');
+  const pull = createAdapter({ id: 'r5', kind: 'peer' }, deps);
+  t.equal((pull as { pull?: unknown }).pull, true, 'a peer without a URL fetches: the pull capability');
   t.ok(isAdapterKind('webhook'));
-  t.notOk(isAdapterKind('axis'));
+  t.ok(isAdapterKind('axis'));
+  t.notOk(isAdapterKind('ftp'));
   t.notOk(isAdapterKind(undefined));
 });
 
-t.test('registry: unknown and not-yet-available kinds are catalogued refusals', async (t) => {
-  for (const kind of ['axis', 'peer', 'ftp', '']) {
+t.test('registry: unknown kinds are catalogued refusals', async (t) => {
+  for (const kind of ['ftp', 'smtp', '']) {
     t.equal(refusal({ id: 'r', kind }), 'EDX_ERR_ADAPTER_KIND_UNKNOWN', JSON.stringify(kind));
   }
-  t.throws(() => createAdapter({ id: 'r9', kind: 'axis' }, deps), { message: /route r9: kind "axis" is not available in this version/ });
+  t.throws(() => createAdapter({ id: 'r9', kind: 'ftp' }, deps), { message: /route r9: kind "ftp" is not a route kind/ });
+});
+
+t.test('registry: axis and pushed peer routes need a URL, a systemid and a secret', async (t) => {
+  for (const kind of ['axis', 'peer']) {
+    const ok = { id: 'r', kind, url: 'https://axis.example.vn/axis', systemid: 'p1.gw', secret: 's3cret-0123456789' };
+    t.equal(refusal(ok), undefined, `${kind}: complete`);
+    t.equal(refusal({ ...ok, systemid: undefined }), 'EDX_ERR_ADAPTER_ROUTE_INVALID', `${kind}: no systemid`);
+    t.equal(refusal({ ...ok, secret: '' }), 'EDX_ERR_ADAPTER_ROUTE_INVALID', `${kind}: no secret`);
+    t.equal(refusal({ ...ok, url: 'ftp://axis.example.vn/' }), 'EDX_ERR_ADAPTER_ROUTE_INVALID', `${kind}: not http`);
+    t.equal(refusal({ ...ok, url: 'https://u:p@axis.example.vn/' }), 'EDX_ERR_ADAPTER_ROUTE_INVALID', `${kind}: credentials in the URL`);
+  }
+  t.equal(refusal({ id: 'r', kind: 'axis' }), 'EDX_ERR_ADAPTER_ROUTE_INVALID', 'an axis route needs a URL');
 });
 
 t.test('registry: a webhook route needs an http(s) URL without credentials, and a secret', async (t) => {

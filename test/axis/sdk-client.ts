@@ -8,7 +8,7 @@
 
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
-import { AXIS_HEADER_PREFIX, axisHmac, buildAxisHeaders, hashFileOf, sdkTimestamp, sendBodyOf } from '../../src/axis/wire.ts';
+import { AXIS_HEADER_PREFIX, axisHmac, buildAxisHeaders, hashFileOf, javaHashMapOrder, sdkTimestamp, sendBodyOf } from '../../src/axis/wire.ts';
 import type { AxisOperation } from '../../src/axis/wire.ts';
 
 /** The fields every axis reply has, and the payloads of the operations. */
@@ -46,28 +46,8 @@ export interface SdkRequest {
   readonly signHeaderOverride?: (signHeader: string) => string;
 }
 
-/** Java's String.hashCode: s[0]·31^(n-1) + … + s[n-1], in 32-bit arithmetic over UTF-16 units. */
-export function javaStringHash(text: string): number {
-  let h = 0;
-  for (let i = 0; i < text.length; i++) h = (Math.imul(h, 31) + text.charCodeAt(i)) | 0;
-  return h;
-}
-
-/**
- * The iteration order of a java.util.HashMap holding `keys` (inserted in this order) at its default
- * capacity of 16 buckets (the SDK's maps hold fewer than 12 entries, so they never resize): by
- * bucket index (hash ^ hash >>> 16) & 15, and in insertion order within a bucket.
- */
-export function javaHashMapOrder(keys: readonly string[]): string[] {
-  const bucket = (key: string): number => {
-    const h = javaStringHash(key);
-    return (h ^ (h >>> 16)) & 15;
-  };
-  return keys
-    .map((key, index) => ({ key, index, bucket: bucket(key) }))
-    .sort((a, b) => a.bucket - b.bucket || a.index - b.index)
-    .map((e) => e.key);
-}
+// The HashMap order lives in src/axis/wire.ts (the axis client adapter sends it too); re-exported for the tests.
+export { javaHashMapOrder, javaStringHash } from '../../src/axis/wire.ts';
 
 /** Options of an SdkClient. */
 export interface SdkClientOptions {

@@ -4,6 +4,7 @@ import type {
   AgenciesTable,
   AgencyCertificatesTable,
   AxisSystemsTable,
+  RoutePatternsTable,
   ClientsTable,
   Database,
   DocumentLinksTable,
@@ -26,7 +27,7 @@ import { postgresAvailable, testDatabase } from '../helpers/database.ts';
 type Columns<T> = { readonly [K in keyof T]-?: true };
 const COLUMNS: { readonly [Table in keyof Database]: Columns<Database[Table]> } = {
   agencies: { code: true, name: true, parent_code: true, state: true, successor_code: true, route_id: true, created_at: true, updated_at: true, signature_policy: true } satisfies Columns<AgenciesTable>,
-  routes: { id: true, kind: true, url: true, secret: true, created_at: true, sign_outgoing: true, signature_policy: true } satisfies Columns<RoutesTable>,
+  routes: { id: true, kind: true, url: true, secret: true, created_at: true, sign_outgoing: true, signature_policy: true, systemid: true, client_id: true } satisfies Columns<RoutesTable>,
   clients: { id: true, name: true, token_hash: true, agency_codes: true, created_at: true, disabled_at: true } satisfies Columns<ClientsTable>,
   packets: {
     id: true,
@@ -115,7 +116,8 @@ const COLUMNS: { readonly [Table in keyof Database]: Columns<Database[Table]> } 
   trust_certificates: { fingerprint_sha256: true, role: true, subject: true, not_after: true, der: true, added_at: true } satisfies Columns<TrustCertificatesTable>,
   agency_certificates: { agency_code: true, fingerprint_sha256: true, subject: true, not_after: true, der: true, added_at: true } satisfies Columns<AgencyCertificatesTable>,
   payloads: { sha256: true, bytes: true, size_bytes: true, created_at: true } satisfies Columns<PayloadsTable>,
-  axis_systems: { systemid: true, secret: true, client_id: true, created_at: true, disabled_at: true } satisfies Columns<AxisSystemsTable>,
+  axis_systems: { systemid: true, secret: true, client_id: true, created_at: true, disabled_at: true, route_id: true } satisfies Columns<AxisSystemsTable>,
+  route_patterns: { pattern: true, route_id: true, created_at: true } satisfies Columns<RoutePatternsTable>,
 };
 
 const kinds = postgresAvailable() ? (['pglite', 'postgres'] as const) : (['pglite'] as const);

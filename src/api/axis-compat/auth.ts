@@ -21,9 +21,16 @@ import { findAxisSystem } from '../../store/queries/axis-systems.ts';
 import type { AxisSystemIdentity } from '../../store/queries/axis-systems.ts';
 import { requestLogger } from '../types.ts';
 
+/** Whoever a systemid names: what verifying its requests needs. */
+export interface AxisCredential {
+  readonly systemid: string;
+  /** The HMAC key of its requests. */
+  readonly secret: string;
+}
+
 /** What an authenticated axis request carries to its handler. */
-export interface AxisCall {
-  readonly system: AxisSystemIdentity;
+export interface AxisCall<S extends AxisCredential = AxisSystemIdentity> {
+  readonly system: S;
   /** The signed header map: the only source of the operation's parameters. */
   readonly signed: SignedHeaderMap;
 }
@@ -40,15 +47,23 @@ function header(request: FastifyRequest, lowerName: string): string | undefined 
   return typeof value === 'string' ? value : undefined;
 }
 
-/** Verifies axis requests and remembers, per request, who made them. */
-export class AxisAuthenticator {
-  readonly #store: Pick<Store, 'db'>;
-  readonly #ttlMs: number;
-  readonly #cache = new Map<string, { readonly system: AxisSystemIdentity; readonly expiresAt: number }>();
-  readonly #calls = new WeakMap<FastifyRequest, AxisCall>();
+/** The axis systems of the axis-compatible API, looked up in the store. */
+export function axisSystemLookup(store: Pick<Store, 'db'>): (systemid: string) => Promise<AxisSystemIdentity | undefined> {
+  return (systemid) => findAxisSystem(store.db, systemid);
+}
 
-  constructor(store: Pick<Store, 'db'>, options: { readonly ttlMs?: number | undefined } = {}) {
-    this.#store = store;
+/**
+ * Verifies axis requests and remembers, per request, who made them. `find` names the credential of
+ * a systemid: the axis systems (the axis-compatible API), or the upstream links (the callbacks).
+ */
+export class AxisAuthenticator<S extends AxisCredential = AxisSystemIdentity> {
+  readonly #find: (systemid: string) => Promise<S | undefined>;
+  readonly #ttlMs: number;
+  readonly #cache = new Map<string, { readonly system: S; readonly expiresAt: number }>();
+  readonly #calls = new WeakMap<FastifyRequest, AxisCall<S>>();
+
+  constructor(find: (systemid: string) => Promise<S | undefined>, options: { readonly ttlMs?: number | undefined } = {}) {
+    this.#find = find;
     this.#ttlMs = options.ttlMs ?? DEFAULT_TTL_MS;
   }
 
@@ -57,12 +72,12 @@ export class AxisAuthenticator {
     return async (request) => {
       const call = await this.authenticate(request, operation);
       this.#calls.set(request, call);
-      requestLogger(request).setBindings({ systemid: call.system.systemid, clientId: call.system.clientId });
+      requestLogger(request).setBindings({ systemid: call.system.systemid });
     };
   }
 
   /** The call the route's hook authenticated. */
-  callOf(request: FastifyRequest): AxisCall {
+  callOf(request: FastifyRequest): AxisCall<S> {
     const call = this.#calls.get(request);
     // The route's onRequest hook ran; reaching a handler without it is a wiring bug.
     if (call === undefined) throw new Error('axis handler reached without authentication');
@@ -70,7 +85,7 @@ export class AxisAuthenticator {
   }
 
   /** Checks the request's `XroadVnpt-*` headers; throws EdxError (EDX_ERR_AXIS_*) on any failure. */
-  async authenticate(request: FastifyRequest, operation: AxisOperation): Promise<AxisCall> {
+  async authenticate(request: FastifyRequest, operation: AxisOperation): Promise<AxisCall<S>> {
     const systemid = header(request, SYSTEMID_HEADER)?.trim() ?? '';
     const signHeader = header(request, SIGN_HEADER.toLowerCase()) ?? '';
     const hashHeader = header(request, HASH_HEADER.toLowerCase()) ?? '';
@@ -117,10 +132,10 @@ export class AxisAuthenticator {
     return { system, signed: reading.map };
   }
 
-  async #system(systemid: string): Promise<AxisSystemIdentity | undefined> {
+  async #system(systemid: string): Promise<S | undefined> {
     const cached = this.#cache.get(systemid);
     if (cached !== undefined && cached.expiresAt > Date.now()) return cached.system;
-    const found = await findAxisSystem(this.#store.db, systemid);
+    const found = await this.#find(systemid);
     if (found === undefined) {
       // Unknown ones are not cached: a flood of invented systemids must not evict the real ones.
       this.#cache.delete(systemid);

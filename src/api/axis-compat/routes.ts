@@ -20,13 +20,14 @@ import { EdxError, issue } from '../../errors.ts';
 import type { ErrorCode } from '../../errors.ts';
 import type { PacketKind } from '../../store/database.ts';
 import { ackDelivery } from '../../store/queries/ack-delivery.ts';
-import { failAxisDelivery, getAxisDelivery, listAxisInbox } from '../../store/queries/axis-inbox.ts';
+import { ackRouteDelivery, failAxisDelivery, getAxisDelivery, listAxisInbox } from '../../store/queries/axis-inbox.ts';
+import type { AxisScope } from '../../store/queries/axis-inbox.ts';
 import { listAxisSent } from '../../store/queries/axis-sent.ts';
 import type { AxisSentItem } from '../../store/queries/axis-sent.ts';
 import { toEdxError } from '../problem.ts';
 import { requestLogger } from '../types.ts';
 import type { EdxApp } from '../types.ts';
-import { AxisAuthenticator } from './auth.ts';
+import { AxisAuthenticator, axisSystemLookup } from './auth.ts';
 import type { AxisCall } from './auth.ts';
 import { REPLY_SCHEMAS, failReply, httpStatusOf, okReply } from './replies.ts';
 import type { AxisReplyBase } from './replies.ts';
@@ -51,7 +52,7 @@ export function registerAxisCompatRoutes(app: EdxApp): void {
   app.register(
     async (scope: EdxApp) => {
       installAxisScope(scope, prefix);
-      registerOperations(scope, new AxisAuthenticator(app.gateway.store));
+      registerOperations(scope, new AxisAuthenticator(axisSystemLookup(app.gateway.store)));
     },
     { prefix },
   );
@@ -136,6 +137,14 @@ function messageTypeOf(call: AxisCall): MessageType {
 const KIND_OF: Readonly<Record<MessageType, PacketKind>> = { edoc: 'document', status: 'status' };
 const MESSAGE_TYPE_OF: Readonly<Record<PacketKind, MessageType>> = { document: 'edoc', status: 'status' };
 
+/**
+ * Whose deliveries a system sees: an office system its agencies', a peer gateway's system (bound
+ * to a peer route) everything the directory routes through that route.
+ */
+function scopeOf(call: AxisCall): AxisScope {
+  return call.system.routeId === null ? { agencies: call.system.agencies } : { routeId: call.system.routeId };
+}
+
 function notFound(docId: string): EdxError {
   return new EdxError('EDX_ERR_NOT_FOUND', `no message ${docId} for the agencies of this system.`, [
     issue('EDX_ERR_NOT_FOUND', 'header:XroadVnpt-docId', 'No message with this docId was delivered to the agencies of this system.', docId),
@@ -169,7 +178,9 @@ function registerOperations(scope: EdxApp, auth: AxisAuthenticator): void {
       const messageType = messageTypeOf(call);
       const from = requiredParam(call, 'from');
       const hashFile = requiredParam(call, 'hash-file');
-      if (!call.system.agencies.includes(from)) {
+      // A peer gateway's system sends for the agencies behind it: federation checks the sender against the directory.
+      const peerRoute = call.system.routeId;
+      if (peerRoute === null && !call.system.agencies.includes(from)) {
         throw new EdxError('EDX_ERR_AUTH_FORBIDDEN', `this system acts for ${call.system.agencies.join(', ') || 'no agency'}, not for ${from}.`, [
           issue('EDX_ERR_AUTH_FORBIDDEN', 'header:XroadVnpt-from', `The system may not send as ${from}.`, from),
         ]);
@@ -200,12 +211,12 @@ function registerOperations(scope: EdxApp, auth: AxisAuthenticator): void {
         const sender = senderOf(parsed.value);
         if (sender !== from) throw rejected(refuse('EDX_ERR_AXIS_FROM_MISMATCH', 'from', `from is ${from} but the packet's From is ${sender}.`, from));
       }
-      const result = await gateway.intake.submit({
-        bytes: file,
-        client: { clientId: call.system.clientId, agencies: call.system.agencies },
-        receivedAt: new Date(request.receivedAtMs),
-        log: requestLogger(request),
-      });
+      const receivedAt = new Date(request.receivedAtMs);
+      const log = requestLogger(request);
+      const result =
+        peerRoute === null
+          ? await gateway.intake.submit({ bytes: file, client: { clientId: call.system.clientId, agencies: call.system.agencies }, receivedAt, log })
+          : await gateway.federation.admitFromLink({ routeId: peerRoute, bytes: file, via: 'sendEdoc', remoteId: null, systemid: call.system.systemid, receivedAt, log });
       // A duplicate gets the original packet's id, as the first send did.
       return okReply({ DocId: result.receipt.packetId });
     },
@@ -215,7 +226,7 @@ function registerOperations(scope: EdxApp, auth: AxisAuthenticator): void {
   route('getReceivedEdocList', async (call) => {
     checkServiceType(call);
     const messageType = messageTypeOf(call);
-    const items = await listAxisInbox(gateway.store.db, { agencies: call.system.agencies, kind: KIND_OF[messageType] });
+    const items = await listAxisInbox(gateway.store.db, { scope: scopeOf(call), kind: KIND_OF[messageType] });
     return okReply({
       data: items.map((i) => ({
         docId: i.deliveryId,
@@ -236,7 +247,8 @@ function registerOperations(scope: EdxApp, auth: AxisAuthenticator): void {
     const messageType = messageTypeOf(call);
     const docId = param(call, 'docId');
     const items = await listAxisSent(gateway.store.db, {
-      agencies: call.system.agencies,
+      // A peer gateway's system sent for many agencies: what its client admitted.
+      scope: call.system.routeId === null ? { agencies: call.system.agencies } : { clientId: call.system.clientId },
       kind: KIND_OF[messageType],
       packetId: docId === undefined || docId === '' ? undefined : docId,
     });
@@ -246,7 +258,7 @@ function registerOperations(scope: EdxApp, auth: AxisAuthenticator): void {
   route('getEdoc', async (call) => {
     const docId = requiredParam(call, 'docId');
     // filePath is the SDK's local folder: meaningless here.
-    const delivery = await getAxisDelivery(gateway.store.db, { deliveryId: docId, agencies: call.system.agencies });
+    const delivery = await getAxisDelivery(gateway.store.db, { deliveryId: docId, scope: scopeOf(call) });
     if (delivery === undefined) throw notFound(docId);
     const bytes = await gateway.store.payloads.get(delivery.payloadRef);
     return okReply({ data: bytes.toString('base64') });
@@ -255,17 +267,23 @@ function registerOperations(scope: EdxApp, auth: AxisAuthenticator): void {
   route('updateStatus', async (call, request) => {
     const docId = requiredParam(call, 'docId');
     const status = requiredParam(call, 'status').toLowerCase();
-    const agencies = call.system.agencies;
+    const scope = scopeOf(call);
     switch (status) {
       case 'done': {
-        const outcome = await ackDelivery(gateway.store.db, { deliveryId: docId, agencies });
+        if ('routeId' in scope) {
+          // A peer gateway took it: the recipient is behind it, and that gateway sends the 01 itself.
+          const taken = await ackRouteDelivery(gateway.store.db, { deliveryId: docId, routeId: scope.routeId, systemid: call.system.systemid });
+          if (taken === 'not_found') throw notFound(docId);
+          return okReply({});
+        }
+        const outcome = await ackDelivery(gateway.store.db, { deliveryId: docId, agencies: scope.agencies });
         if (outcome === 'not_found') throw notFound(docId);
         // Exactly the /v1 ack: the document has reached the recipient, its sender gets 01 (đã đến).
         if (outcome === 'acked') await gateway.tracker.arrived(docId);
         return okReply({});
       }
       case 'fail': {
-        const outcome = await failAxisDelivery(gateway.store.db, { deliveryId: docId, agencies, systemid: call.system.systemid });
+        const outcome = await failAxisDelivery(gateway.store.db, { deliveryId: docId, scope, systemid: call.system.systemid });
         if (outcome === 'not_found') throw notFound(docId);
         if (outcome === 'already_acked') requestLogger(request).info({ docId }, 'updateStatus fail after done: the acknowledgement stands');
         return okReply({});
@@ -273,7 +291,7 @@ function registerOperations(scope: EdxApp, auth: AxisAuthenticator): void {
       case 'processing': {
         // Listed in the SDK example's comment; changes nothing (the item stays listed), but the
         // docId must still be one of the system's.
-        if ((await getAxisDelivery(gateway.store.db, { deliveryId: docId, agencies })) === undefined) throw notFound(docId);
+        if ((await getAxisDelivery(gateway.store.db, { deliveryId: docId, scope })) === undefined) throw notFound(docId);
         return okReply({});
       }
       default:

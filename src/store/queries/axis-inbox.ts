@@ -15,6 +15,16 @@ export const TRANSPORT_FAILED_EVENT = 'transport_failed';
 /** Most items one getReceivedEdocList answers; the caller acknowledges them and asks again for more. */
 export const AXIS_LIST_LIMIT = 500;
 
+/**
+ * Whose deliveries an axis system sees: those to its agencies (an office system), or those on its
+ * route (a peer gateway's system: it takes everything the directory routes through it).
+ */
+export type AxisScope = { readonly agencies: readonly string[] } | { readonly routeId: string };
+
+function isEmpty(scope: AxisScope): boolean {
+  return 'agencies' in scope && scope.agencies.length === 0;
+}
+
 /** One item waiting for an axis system. */
 export interface AxisInboxItem {
   readonly deliveryId: string;
@@ -32,16 +42,18 @@ export interface AxisInboxItem {
  */
 export async function listAxisInbox(
   db: Kysely<Database>,
-  input: { readonly agencies: readonly string[]; readonly kind: PacketKind; readonly limit?: number | undefined },
+  input: { readonly scope: AxisScope; readonly kind: PacketKind; readonly limit?: number | undefined },
 ): Promise<AxisInboxItem[]> {
-  if (input.agencies.length === 0) return [];
-  // Served by deliveries_inbox_idx (recipient, seq WHERE state = 'delivered'); the failed check by
-  // events_packet_id_idx.
+  const { scope } = input;
+  if (isEmpty(scope)) return [];
+  // Served by deliveries_inbox_idx (recipient, seq WHERE state = 'delivered') for agencies, by
+  // deliveries_route_waiting_idx for a route; the failed check by events_packet_id_idx.
   const rows = await db
     .selectFrom('deliveries as d')
     .innerJoin('packets as p', 'p.id', 'd.packet_id')
     .select(['d.id', 'd.packet_id', 'd.recipient', 'd.delivered_at', 'p.kind', 'p.sender', 'p.admitted_at', 'p.received_at'])
-    .where('d.recipient', 'in', [...input.agencies])
+    .$if('agencies' in scope, (qb) => qb.where('d.recipient', 'in', 'agencies' in scope ? [...scope.agencies] : []))
+    .$if('routeId' in scope, (qb) => qb.where('d.route_id', '=', 'routeId' in scope ? scope.routeId : '').where('d.route_id', '<>', 'inbox'))
     .where('d.state', '=', 'delivered')
     .where('d.acked_at', 'is', null)
     .where('p.kind', '=', input.kind)
@@ -85,14 +97,16 @@ export interface AxisDeliveryPayload {
  * system may fetch again what it already took), or undefined — unknown, another agency's, not
  * delivered yet, or withdrawn by a recall.
  */
-export async function getAxisDelivery(db: Kysely<Database>, input: { readonly deliveryId: string; readonly agencies: readonly string[] }): Promise<AxisDeliveryPayload | undefined> {
-  if (!isUuid(input.deliveryId) || input.agencies.length === 0) return undefined;
+export async function getAxisDelivery(db: Kysely<Database>, input: { readonly deliveryId: string; readonly scope: AxisScope }): Promise<AxisDeliveryPayload | undefined> {
+  const { scope } = input;
+  if (!isUuid(input.deliveryId) || isEmpty(scope)) return undefined;
   const row = await db
     .selectFrom('deliveries as d')
     .innerJoin('packets as p', 'p.id', 'd.packet_id')
     .select(['d.id', 'd.packet_id', 'p.kind', 'p.payload_ref', 'p.size_bytes'])
     .where('d.id', '=', input.deliveryId)
-    .where('d.recipient', 'in', [...input.agencies])
+    .$if('agencies' in scope, (qb) => qb.where('d.recipient', 'in', 'agencies' in scope ? [...scope.agencies] : []))
+    .$if('routeId' in scope, (qb) => qb.where('d.route_id', '=', 'routeId' in scope ? scope.routeId : ''))
     .where('d.state', '=', 'delivered')
     .executeTakeFirst();
   return row === undefined ? undefined : { deliveryId: row.id, packetId: row.packet_id, kind: row.kind, payloadRef: row.payload_ref, sizeBytes: row.size_bytes };
@@ -108,15 +122,17 @@ export type AxisFailOutcome = 'failed' | 'already_failed' | 'already_acked' | 'n
  */
 export async function failAxisDelivery(
   db: Kysely<Database>,
-  input: { readonly deliveryId: string; readonly agencies: readonly string[]; readonly systemid: string },
+  input: { readonly deliveryId: string; readonly scope: AxisScope; readonly systemid: string },
 ): Promise<AxisFailOutcome> {
-  if (!isUuid(input.deliveryId) || input.agencies.length === 0) return 'not_found';
+  const { scope } = input;
+  if (!isUuid(input.deliveryId) || isEmpty(scope)) return 'not_found';
   return db.transaction().execute(async (trx) => {
     const target = await trx
       .selectFrom('deliveries')
       .select(['id', 'packet_id', 'recipient', 'acked_at'])
       .where('id', '=', input.deliveryId)
-      .where('recipient', 'in', [...input.agencies])
+      .$if('agencies' in scope, (qb) => qb.where('recipient', 'in', 'agencies' in scope ? [...scope.agencies] : []))
+      .$if('routeId' in scope, (qb) => qb.where('route_id', '=', 'routeId' in scope ? scope.routeId : ''))
       .where('state', '=', 'delivered')
       .forUpdate()
       .executeTakeFirst();
@@ -138,4 +154,34 @@ export async function failAxisDelivery(
       FROM packets AS p WHERE p.id = ${target.packet_id}`.execute(trx);
     return 'failed';
   });
+}
+
+/**
+ * updateStatus(done) of a peer gateway's system: the delivery on its route is acknowledged (event
+ * `acked` with `{via: 'peer', systemid}`). Unlike an office system's ack (ack-delivery.ts) no
+ * automatic 01 follows: the recipient is behind that gateway, which reports the arrival itself.
+ */
+export async function ackRouteDelivery(
+  db: Kysely<Database>,
+  input: { readonly deliveryId: string; readonly routeId: string; readonly systemid: string },
+): Promise<'acked' | 'already_acked' | 'not_found'> {
+  if (!isUuid(input.deliveryId)) return 'not_found';
+  const data = JSON.stringify({ via: 'peer', systemid: input.systemid });
+  const { rows } = await sql<{ id: string; acked_now: boolean }>`
+    WITH target AS (
+      SELECT id FROM deliveries WHERE id = ${input.deliveryId} AND route_id = ${input.routeId} AND state = 'delivered'
+    ), u AS (
+      UPDATE deliveries AS d SET acked_at = now()
+      FROM packets AS p
+      WHERE d.id = ${input.deliveryId} AND d.route_id = ${input.routeId} AND d.state = 'delivered'
+        AND d.acked_at IS NULL AND p.id = d.packet_id
+      RETURNING d.id, d.packet_id, d.recipient, p.document_id
+    ), e AS (
+      INSERT INTO events (type, packet_id, delivery_id, document_id, agency, data)
+      SELECT 'acked', packet_id, id, document_id, recipient, ${data}::jsonb FROM u
+    )
+    SELECT t.id, EXISTS (SELECT 1 FROM u) AS acked_now FROM target AS t`.execute(db);
+  const row = rows[0];
+  if (row === undefined) return 'not_found';
+  return row.acked_now ? 'acked' : 'already_acked';
 }

@@ -31,7 +31,8 @@ export interface AxisSentItem {
 
 /** Which sent packets. */
 export interface ListAxisSentInput {
-  readonly agencies: readonly string[];
+  /** What the agencies sent (an office system), or what this client sent (a peer gateway's system). */
+  readonly scope: { readonly agencies: readonly string[] } | { readonly clientId: string };
   readonly kind: PacketKind;
   /** Only this packet (the DocId sendEdoc answered). */
   readonly packetId?: string | undefined;
@@ -63,11 +64,28 @@ function asDate(value: Date | string): Date {
 
 /** The deliveries of the newest packets the agencies sent (or of one packet). */
 export async function listAxisSent(db: Kysely<Database>, input: ListAxisSentInput): Promise<AxisSentItem[]> {
-  if (input.agencies.length === 0) return [];
+  const { scope } = input;
+  if ('agencies' in scope && scope.agencies.length === 0) return [];
   if (input.packetId !== undefined && !isUuid(input.packetId)) return [];
   const limit = input.limit ?? AXIS_LIST_LIMIT;
-  const senders = sql.join(input.agencies.map((a) => sql`(${a})`));
   const onePacket = input.packetId === undefined ? sql`` : sql`AND p1.id = ${input.packetId}`;
+  // A peer gateway sends for many agencies: its packets are the ones its client admitted (a rare
+  // call — the gateway's own poller never makes it — so a filtered backward scan of packets is fine).
+  const sent =
+    'agencies' in scope
+      ? sql`(VALUES ${sql.join(scope.agencies.map((a) => sql`(${a})`))}) AS s (code)
+    CROSS JOIN LATERAL (
+      SELECT * FROM packets AS p1
+      WHERE p1.sender = s.code AND p1.kind = ${input.kind} ${onePacket}
+      ORDER BY p1.received_at DESC
+      LIMIT ${limit}
+    ) AS p`
+      : sql`(
+      SELECT * FROM packets AS p1
+      WHERE p1.client_id = ${scope.clientId} AND p1.kind = ${input.kind} ${onePacket}
+      ORDER BY p1.received_at DESC
+      LIMIT ${limit}
+    ) AS p`;
   // Per sender, a backward scan of packets_sender_received_at_idx bounded by the limit; then the
   // deliveries of those packets, and per delivery its tracked status and whether it was failed.
   const { rows } = await sql<SentRow>`
@@ -77,13 +95,7 @@ export async function listAxisSent(db: Kysely<Database>, input: ListAxisSentInpu
              SELECT 1 FROM events AS e
              WHERE e.packet_id = p.id AND e.delivery_id = d.id AND e.type = ${TRANSPORT_FAILED_EVENT}
            ) AS transport_failed
-    FROM (VALUES ${senders}) AS s (code)
-    CROSS JOIN LATERAL (
-      SELECT * FROM packets AS p1
-      WHERE p1.sender = s.code AND p1.kind = ${input.kind} ${onePacket}
-      ORDER BY p1.received_at DESC
-      LIMIT ${limit}
-    ) AS p
+    FROM ${sent}
     JOIN deliveries AS d ON d.packet_id = p.id
     LEFT JOIN routes AS r ON r.id = d.route_id
     LEFT JOIN document_recipients AS dr

@@ -12,6 +12,11 @@ export interface AxisSystemIdentity {
   readonly clientId: string;
   /** The agency codes it acts for (its client's). */
   readonly agencies: readonly string[];
+  /**
+   * A gateway's system (a peer): it acts for every agency the directory routes through this route,
+   * and what waits for it are the deliveries on the route. Null for an office system.
+   */
+  readonly routeId: string | null;
 }
 
 /** The enabled system `systemid` whose client is enabled too, if any. */
@@ -19,12 +24,12 @@ export async function findAxisSystem(db: Kysely<Database>, systemid: string): Pr
   const row = await db
     .selectFrom('axis_systems as s')
     .innerJoin('clients as c', 'c.id', 's.client_id')
-    .select(['s.systemid', 's.secret', 's.client_id', 'c.agency_codes'])
+    .select(['s.systemid', 's.secret', 's.client_id', 's.route_id', 'c.agency_codes'])
     .where('s.systemid', '=', systemid)
     .where('s.disabled_at', 'is', null)
     .where('c.disabled_at', 'is', null)
     .executeTakeFirst();
-  return row === undefined ? undefined : { systemid: row.systemid, secret: row.secret, clientId: row.client_id, agencies: [...row.agency_codes] };
+  return row === undefined ? undefined : { systemid: row.systemid, secret: row.secret, clientId: row.client_id, agencies: [...row.agency_codes], routeId: row.route_id };
 }
 
 /** One system as `axis-systems list` shows it (never its secret). */
@@ -37,6 +42,8 @@ export interface AxisSystemListing {
   readonly disabledAt: Date | null;
   /** Whether its client is disabled (which disables the system too). */
   readonly clientDisabled: boolean;
+  /** The peer route it is bound to (a gateway's system), or null. */
+  readonly routeId: string | null;
 }
 
 /** Every system, oldest first. */
@@ -44,7 +51,7 @@ export async function listAxisSystems(db: Kysely<Database>): Promise<AxisSystemL
   const rows = await db
     .selectFrom('axis_systems as s')
     .innerJoin('clients as c', 'c.id', 's.client_id')
-    .select(['s.systemid', 's.client_id', 'c.name', 'c.agency_codes', 's.created_at', 's.disabled_at', 'c.disabled_at as client_disabled_at'])
+    .select(['s.systemid', 's.client_id', 'c.name', 'c.agency_codes', 's.created_at', 's.disabled_at', 's.route_id', 'c.disabled_at as client_disabled_at'])
     .orderBy('s.created_at')
     .orderBy('s.systemid')
     .execute();
@@ -56,14 +63,18 @@ export async function listAxisSystems(db: Kysely<Database>): Promise<AxisSystemL
     createdAt: r.created_at,
     disabledAt: r.disabled_at,
     clientDisabled: r.client_disabled_at !== null,
+    routeId: r.route_id,
   }));
 }
 
 /** Adds a system; false when the systemid is taken (nothing written). */
-export async function insertAxisSystem(db: Kysely<Database>, input: { readonly systemid: string; readonly secret: string; readonly clientId: string }): Promise<boolean> {
+export async function insertAxisSystem(
+  db: Kysely<Database>,
+  input: { readonly systemid: string; readonly secret: string; readonly clientId: string; readonly routeId?: string | undefined },
+): Promise<boolean> {
   const inserted = await db
     .insertInto('axis_systems')
-    .values({ systemid: input.systemid, secret: input.secret, client_id: input.clientId })
+    .values({ systemid: input.systemid, secret: input.secret, client_id: input.clientId, route_id: input.routeId ?? null })
     .onConflict((oc) => oc.column('systemid').doNothing())
     .returning('systemid')
     .executeTakeFirst();

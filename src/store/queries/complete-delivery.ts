@@ -13,6 +13,8 @@ export interface CompleteDeliveryInput {
   readonly attempt: number;
   /** This attempt's stage durations in ms (due → claimed, the adapter's call), kept in the event. */
   readonly stageTimings?: { readonly waitToClaim: number; readonly deliver: number } | undefined;
+  /** The recipient acknowledged it with its answer (another gateway): acked_at is stamped too. */
+  readonly acknowledged?: boolean | undefined;
 }
 
 /** What completion recorded. */
@@ -48,6 +50,7 @@ export async function completeDelivery(db: Kysely<Database>, input: CompleteDeli
       UPDATE deliveries AS d
       SET state = 'delivered',
           delivered_at = now(),
+          acked_at = CASE WHEN ${input.acknowledged === true} THEN now() ELSE d.acked_at END,
           lease_until = NULL,
           last_error = NULL,
           latency_ms = greatest(0, round(extract(epoch FROM now() - p.received_at) * 1000))::integer,
