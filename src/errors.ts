@@ -468,6 +468,11 @@ export const ERROR_CATALOGUE = {
     title: 'A route with this id already exists',
     action: 'Choose another route id, or change the existing route (`edxgate routes list` shows them).',
   },
+  EDX_ERR_ROUTE_LOOP: {
+    status: 422,
+    title: 'The packet came from the gateway its recipients are routed to',
+    action: 'The two gateways route these codes to each other: fix the route patterns on one side (`edxgate routes list`) so that each code is local on exactly one gateway; nothing was admitted.',
+  },
   EDX_ERR_AGENCY_IMPORT_INVALID: {
     status: 400,
     title: 'The agency list to import cannot be read',

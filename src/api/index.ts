@@ -2,6 +2,7 @@
 
 import { registerAdminRoutes } from './admin/routes.ts';
 import { registerAxisCompatRoutes } from './axis-compat/routes.ts';
+import { registerCallbackRoutes } from './callbacks/routes.ts';
 import { registerDashboardRoutes } from './dashboard/routes.ts';
 import { registerDocumentRoutes } from './documents/routes.ts';
 import { registerEventRoutes } from './events/routes.ts';
@@ -50,5 +51,7 @@ export function registerApi(app: EdxApp): void {
   registerHealthRoutes(app);
   // The national axis SDK's operations, under AXIS_PREFIX (default /axis), in a scope of their own.
   registerAxisCompatRoutes(app);
+  // An upstream's pushes (POST /v1/callbacks/axis), in the same wire form and a scope of their own.
+  registerCallbackRoutes(app);
   registerDashboardRoutes(app);
 }

@@ -11,6 +11,8 @@
 //   secret, printed once; `--update` with a new URL keeps the existing secret.
 
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { extname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
 import type { Kysely, Transaction } from 'kysely';
@@ -26,6 +28,9 @@ import type { AgencyRow, Database, RouteRow } from '../store/database.ts';
 import { EXIT_INVALID, EXIT_OK, UsageError, formatIssue, formatTable, type CliIo, type Command } from './command.ts';
 import { agencyCodeFormOption } from './validate.ts';
 import { withStore } from './with-store.ts';
+import { parseAgencyCsv, parseAgencyJson } from '../agency/import.ts';
+import { DIRECTORY_LOCK, importAgencies, syncAgenciesFromUpstream } from '../gateway/agency-sync.ts';
+import type { ImportSummary } from '../gateway/agency-sync.ts';
 
 const USAGE = `Usage: edxgate agencies add CODE --name NAME [--parent CODE]
                            [--route inbox | --route webhook --url URL [--secret SECRET]]
@@ -34,6 +39,8 @@ const USAGE = `Usage: edxgate agencies add CODE --name NAME [--parent CODE]
        edxgate agencies close CODE [--successor CODE]
        edxgate agencies suspend CODE
        edxgate agencies activate CODE
+       edxgate agencies import FILE [--format json|csv] [--dry-run]
+       edxgate agencies sync ROUTE [--dry-run]
 
 Manages the agency directory in the configured database (Postgres when DATABASE_URL is set,
 else the embedded database in DATA_DIR, which only works while the gateway is stopped).
@@ -54,15 +61,25 @@ close     closes CODE; with --successor its packets go to that agency from now o
           or renamed agency), without, packets to CODE are refused.
 suspend   refuses packets to CODE until it is activated again.
 activate  makes a suspended or closed CODE active again (a closed code's successor is dropped).
+import    merges the agencies of FILE into the directory: a JSON array of {code, name, parent,
+          state, successor} records or of the axis's getAgenciesList items {id, pid, code, name,
+          oldCode} (or that reply itself, {data: [...]}), or CSV whose header row names the
+          columns (code and name at least). It adds and updates, never deletes; an oldCode
+          becomes a closed code forwarding to its successor, and a closed code keeps its
+          successor; routes are left as they are (route patterns route new codes, see
+          \`edxgate routes\`). The whole directory must still pass the directory rules, otherwise
+          nothing is written. --format overrides the file extension; --dry-run only reports.
+sync      the same import, from the getAgenciesList of the upstream ROUTE (an axis route, see
+          \`edxgate routes add-upstream\`), called with the route's own credential.
 
 Exit status: 0 done, 1 refused (a catalogued error says why), 2 the command line is wrong.
 `;
 
-const SUBCOMMANDS = ['add', 'list', 'close', 'suspend', 'activate'] as const;
+const SUBCOMMANDS = ['add', 'list', 'close', 'suspend', 'activate', 'import', 'sync'] as const;
 
 /** The `agencies` command. */
 export const agenciesCommand: Command = {
-  summary: 'add, list, close, suspend or activate agencies of the directory',
+  summary: 'add, list, close, suspend, activate, import or sync agencies of the directory',
   usage: USAGE,
   async run(args: readonly string[], io: CliIo): Promise<number> {
     const [sub, ...rest] = args;
@@ -75,6 +92,10 @@ export const agenciesCommand: Command = {
       case 'suspend':
       case 'activate':
         return changeState(sub, rest, io);
+      case 'import':
+        return importFile(rest, io);
+      case 'sync':
+        return sync(rest, io);
       case undefined:
         throw new UsageError(`agencies needs a subcommand: ${SUBCOMMANDS.join(', ')}.`);
       default:
@@ -95,8 +116,6 @@ export function newWebhookSecret(): string {
 
 /** Shortest secret accepted from --secret; the same floor as WEBHOOK_SECRET in the config. */
 const MIN_SECRET_LENGTH = 16;
-/** Serialises directory writes of concurrent admin commands (any fixed number; see demo-seed's). */
-const DIRECTORY_LOCK = 4_715_023;
 
 type RouteOption = { readonly kind: 'inbox' } | { readonly kind: 'webhook'; readonly url: string; readonly secret: string | undefined };
 
@@ -410,4 +429,69 @@ function describeRoute(route: Pick<RouteRow, 'id' | 'kind' | 'url'> | null, rout
   if (route === null) return `${routeId} (missing route)`;
   if (route.kind === 'inbox') return `inbox (route ${route.id})`;
   return route.url === null ? route.kind : `${route.kind} ${route.url}`;
+}
+
+/** The import's outcome in one line, and the codes it aliased. */
+function printImport(io: CliIo, summary: ImportSummary, dryRun: boolean, source: string): void {
+  const verb = dryRun ? 'would import' : 'imported';
+  io.stdout(
+    `${verb} from ${source}: ${summary.added.length} added, ${summary.updated.length} updated, ${summary.aliased.length} aliased, ${summary.unchanged} unchanged; ${summary.notListed} not listed (kept).\n`,
+  );
+  for (const code of summary.added) io.stdout(`  + ${code}\n`);
+  for (const code of summary.updated) io.stdout(`  ~ ${code}\n`);
+  for (const code of summary.aliased) io.stdout(`  → ${code} (closed, forwards to its successor)\n`);
+}
+
+async function importFile(args: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    allowPositionals: true,
+    strict: true,
+    options: { format: { type: 'string' }, 'dry-run': { type: 'boolean', default: false } },
+  });
+  if (positionals.length !== 1) throw new UsageError(`agencies import needs exactly one FILE, got ${positionals.length}.`);
+  const file = positionals[0] as string;
+  const format = values.format ?? (extname(file).toLowerCase() === '.csv' ? 'csv' : 'json');
+  if (format !== 'csv' && format !== 'json') throw new UsageError(`--format must be json or csv, not "${format}".`);
+  let text: string;
+  try {
+    text = await readFile(resolve(io.cwd, file), 'utf8');
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    io.stderr(`edxgate: ${formatIssue(issue('EDX_ERR_AGENCY_IMPORT_INVALID', 'FILE', `The file cannot be read: ${reason}.`, file))}\n`);
+    return EXIT_INVALID;
+  }
+  const read = format === 'csv' ? parseAgencyCsv(text) : parseAgencyJson(text);
+  if (!read.ok) {
+    io.stderr(read.issues.map((i) => `edxgate: ${formatIssue(i)}\n`).join(''));
+    return EXIT_INVALID;
+  }
+  const dryRun = values['dry-run'];
+  return withStore(io, { command: 'agencies import' }, async (store) => {
+    printImport(io, await importAgencies(store.db, read.value, { dryRun }), dryRun, file);
+    return EXIT_OK;
+  });
+}
+
+async function sync(args: readonly string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parseArgs({ args: [...args], allowPositionals: true, strict: true, options: { 'dry-run': { type: 'boolean', default: false } } });
+  if (positionals.length !== 1) throw new UsageError(`agencies sync needs exactly one ROUTE (an upstream's route id), got ${positionals.length}.`);
+  const routeId = positionals[0] as string;
+  const dryRun = values['dry-run'];
+  return withStore(io, { command: 'agencies sync' }, async (store, config) => {
+    const row = await store.db.selectFrom('routes').selectAll().where('id', '=', routeId).executeTakeFirst();
+    if (row === undefined) {
+      throw new EdxError('EDX_ERR_ROUTE_UNKNOWN', `no route ${routeId}.`, [issue('EDX_ERR_ROUTE_UNKNOWN', 'ROUTE', `No route has the id ${routeId} (see \`edxgate routes list\`).`, routeId)]);
+    }
+    const route = {
+      id: row.id,
+      kind: row.kind,
+      ...(row.url === null ? {} : { url: row.url }),
+      ...(row.systemid === null ? {} : { systemid: row.systemid }),
+      ...(row.secret === null ? {} : { secret: row.secret }),
+    };
+    const summary = await syncAgenciesFromUpstream(store.db, route, { timeoutMs: config.axisClient.callTimeoutMs, dryRun });
+    printImport(io, summary, dryRun, `upstream ${routeId}`);
+    return EXIT_OK;
+  });
 }

@@ -19,6 +19,7 @@ import {
 import { migrateCommand } from './migrate.ts';
 import { replayCommand } from './replay.ts';
 import { reportCommand } from './report.ts';
+import { routesCommand } from './routes.ts';
 import { serveCommand } from './serve.ts';
 import { signCommand } from './sign.ts';
 import { validateCommand } from './validate.ts';
@@ -34,6 +35,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = Object.freeze({
   agencies: agenciesCommand,
   clients: clientsCommand,
   'axis-systems': axisSystemsCommand,
+  routes: routesCommand,
   report: reportCommand,
   replay: replayCommand,
   validate: validateCommand,

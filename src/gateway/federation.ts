@@ -48,6 +48,14 @@ export interface FederationDeps {
   readonly clock?: (() => Date) | undefined;
 }
 
+/** The credential of an upstream, as the callback endpoint verifies it. */
+export interface UpstreamCredential {
+  readonly systemid: string;
+  /** The HMAC key (the route's secret). */
+  readonly secret: string;
+  readonly routeId: string;
+}
+
 /** One packet arriving over a link. */
 export interface LinkAdmission {
   /** The link's route (axis: the upstream; peer: the peer gateway). */
@@ -113,6 +121,19 @@ export class Federation {
     this.#links.clear();
   }
 
+  /**
+   * Compares the upstreams with the directory now rather than at the next check (every 5 s): after
+   * `edxgate routes add-upstream` on this node, or in tests. The directory is read as cached.
+   */
+  async refresh(): Promise<void> {
+    if (!this.#options.poll || this.#stopped) return;
+    await this.#reconciling;
+    this.#reconciling ??= this.#reconcile().finally(() => {
+      this.#reconciling = undefined;
+    });
+    await this.#reconciling;
+  }
+
   /** Which upstreams this node polls now (it holds their lock), for health and tests. */
   polling(): readonly string[] {
     return [...this.#links.values()].filter((l) => l.holding).map((l) => l.routeId);
@@ -121,6 +142,20 @@ export class Federation {
   /** Polls the upstream at once in both loops (a callback or a test knows there is something). */
   wake(routeId: string): void {
     this.#links.get(routeId)?.wake();
+  }
+
+  /**
+   * The upstream that signs with `systemid` (an axis route's own credential there): who may push to
+   * /v1/callbacks/axis, verified with the route's secret. One credential per link, both ways.
+   */
+  async upstreamOf(systemid: string): Promise<UpstreamCredential | undefined> {
+    const { routes } = await this.#deps.directory.snapshot();
+    for (const route of routes.values()) {
+      if (route.kind === 'axis' && route.systemid === systemid && route.secret !== undefined && route.secret !== '') {
+        return { systemid, secret: route.secret, routeId: route.id };
+      }
+    }
+    return undefined;
   }
 
   /**
@@ -154,7 +189,7 @@ export class Federation {
       }
       agencies = [sender];
     }
-    const result = await this.#deps.intake.submit({ bytes: input.bytes, client: { clientId, agencies }, receivedAt: input.receivedAt, log: input.log });
+    const result = await this.#deps.intake.submit({ bytes: input.bytes, client: { clientId, agencies }, receivedAt: input.receivedAt, log: input.log, fromRoute: input.routeId });
     if (result.outcome === 'admitted') {
       const { receipt } = result;
       try {

@@ -16,7 +16,7 @@ import type { Issue } from '../errors.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { Store } from '../store/open-store.ts';
 import { admitPacket } from '../store/queries/admit-packet.ts';
-import type { AdmittedPacket } from '../store/queries/admit-packet.ts';
+import type { AdmitRecipient, AdmittedPacket } from '../store/queries/admit-packet.ts';
 import { payloadRef } from '../store/payloads.ts';
 import { idempotencyKey } from './idempotency.ts';
 import { resolveRecipients } from './recipients.ts';
@@ -43,6 +43,11 @@ export interface IntakeRequest {
   readonly receivedAt: Date;
   /** The request's logger; intake binds the packet's context (agency, documentId, packetId) to it. */
   readonly log: Logger;
+  /**
+   * The link to another gateway the packet came over (federation): recipients the directory routes
+   * back through it are the far side's own, delivered there already, and are left out.
+   */
+  readonly fromRoute?: string | undefined;
 }
 
 /** One delivery as the sender's receipt lists it. */
@@ -155,7 +160,8 @@ export class Intake {
       if (found.some((i) => i.severity === 'error')) throw EdxError.fromIssues([...decoded.warnings, ...found]);
       const resolved = await resolveRecipients(packet, deps.directory);
       if (!resolved.ok) throw EdxError.fromIssues(resolved.issues);
-      return { value: resolved.value, warnings: [...decoded.warnings, ...found] };
+      const value = request.fromRoute === undefined ? resolved.value : withoutRoute(resolved.value, request.fromRoute);
+      return { value, warnings: [...decoded.warnings, ...found] };
     });
 
     const verdict = await timer.run('verify', async (): Promise<SignatureVerdict> => {
@@ -240,6 +246,16 @@ export class Intake {
         );
     }
   }
+}
+
+/** The recipients not behind `routeId`; none left is a routing loop (both sides route them to each other). */
+function withoutRoute(recipients: readonly AdmitRecipient[], routeId: string): readonly AdmitRecipient[] {
+  const kept = recipients.filter((r) => r.routeId !== routeId);
+  if (kept.length > 0) return kept;
+  const codes = recipients.map((r) => r.to).join(', ');
+  throw new EdxError('EDX_ERR_ROUTE_LOOP', `every recipient (${codes}) is routed back through ${routeId}, the link the packet came over.`, [
+    issue('EDX_ERR_ROUTE_LOOP', 'MessageHeader/To', `This gateway routes ${codes} through ${routeId}, the link the packet came from.`, codes),
+  ]);
 }
 
 function priorityOf(packet: Packet): number {

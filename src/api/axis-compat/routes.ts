@@ -28,7 +28,7 @@ import { toEdxError } from '../problem.ts';
 import { requestLogger } from '../types.ts';
 import type { EdxApp } from '../types.ts';
 import { AxisAuthenticator, axisSystemLookup } from './auth.ts';
-import type { AxisCall } from './auth.ts';
+import type { AxisCall, AxisCredential } from './auth.ts';
 import { REPLY_SCHEMAS, failReply, httpStatusOf, okReply } from './replies.ts';
 import type { AxisReplyBase } from './replies.ts';
 
@@ -51,7 +51,7 @@ export function registerAxisCompatRoutes(app: EdxApp): void {
   app.decorate(REGISTERED, prefix);
   app.register(
     async (scope: EdxApp) => {
-      installAxisScope(scope, prefix);
+      installAxisScope(scope, (request) => operationOf(request, prefix));
       registerOperations(scope, new AxisAuthenticator(axisSystemLookup(app.gateway.store)));
     },
     { prefix },
@@ -65,8 +65,11 @@ function operationOf(request: FastifyRequest, prefix: string): AxisOperation | u
   return isAxisOperation(name) ? name : undefined;
 }
 
-/** Body parsing, error replies and the not-found reply of the axis scope. */
-function installAxisScope(scope: EdxApp, prefix: string): void {
+/**
+ * Body parsing, error replies and the not-found reply of an axis scope (this API, and the
+ * callbacks an upstream pushes in the same wire form); `operationOf` names a request's operation.
+ */
+export function installAxisScope(scope: EdxApp, operationOf: (request: FastifyRequest) => AxisOperation | undefined): void {
   // Every body is taken as raw bytes whatever its media type: sendEdoc's is the file (octet-stream
   // from the SDK; other clients may say application/xml), the others' is `{}` or nothing — even
   // when declared application/json with Content-Length 0 (axis-wire.md) — and carries no
@@ -75,7 +78,7 @@ function installAxisScope(scope: EdxApp, prefix: string): void {
   scope.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
   scope.setErrorHandler((error: unknown, request, reply) => {
-    const operation = operationOf(request, prefix);
+    const operation = operationOf(request);
     const { error: mapped, internal } = toEdxError(error, request);
     // A sendEdoc body over the limit is a packet over the limit, as on POST /v1/packets.
     const edx = operation === 'sendEdoc' && mapped.code === 'EDX_ERR_REQUEST_TOO_LARGE' ? packetTooLarge(request.routeOptions.bodyLimit) : mapped;
@@ -110,24 +113,24 @@ function refuse(code: ErrorCode, key: string, detail: string, value?: string): E
 }
 
 /** A signed parameter, trimmed; the auth hook checked that required ones are signed. */
-function param(call: AxisCall, key: string): string | undefined {
+function param(call: AxisCall<AxisCredential>, key: string): string | undefined {
   return signedValue(call.signed, key)?.trim();
 }
 
-function requiredParam(call: AxisCall, key: string): string {
+function requiredParam(call: AxisCall<AxisCredential>, key: string): string {
   const value = param(call, key);
   if (value === undefined || value === '') throw refuse('EDX_ERR_AXIS_PARAMETER_INVALID', key, `XroadVnpt-${key} is empty.`);
   return value;
 }
 
-function checkServiceType(call: AxisCall): void {
+function checkServiceType(call: AxisCall<AxisCredential>): void {
   const value = requiredParam(call, 'servicetype');
   if (value.toLowerCase() !== SERVICE_TYPE.toLowerCase()) {
     throw refuse('EDX_ERR_AXIS_PARAMETER_INVALID', 'servicetype', `servicetype is "${value}"; the only service type is ${SERVICE_TYPE}.`, value);
   }
 }
 
-function messageTypeOf(call: AxisCall): MessageType {
+function messageTypeOf(call: AxisCall<AxisCredential>): MessageType {
   const value = requiredParam(call, 'messagetype').toLowerCase();
   const found = MESSAGE_TYPES.find((m) => m === value);
   if (found === undefined) throw refuse('EDX_ERR_AXIS_PARAMETER_INVALID', 'messagetype', `messagetype is "${value}"; use ${MESSAGE_TYPES.join(' or ')}.`, value);
@@ -149,6 +152,55 @@ function notFound(docId: string): EdxError {
   return new EdxError('EDX_ERR_NOT_FOUND', `no message ${docId} for the agencies of this system.`, [
     issue('EDX_ERR_NOT_FOUND', 'header:XroadVnpt-docId', 'No message with this docId was delivered to the agencies of this system.', docId),
   ]);
+}
+
+/**
+ * The packet of a sendEdoc request (this API's, or a callback's in the same wire form), checked
+ * against its signed headers: servicetype, messagetype against the packet's kind, `from` against
+ * its From (and against `agencies` when given: an office system's own), hash-file against the body
+ * with or without the SDK's trailing CRLF. Throws the EdxError of the first fault; judgements on
+ * the packet count as refused packets, as intake's own do.
+ */
+export function readSendEdoc(
+  call: AxisCall<AxisCredential>,
+  body: unknown,
+  agencies: readonly string[] | undefined,
+  metrics: Pick<EdxApp['gateway']['metrics'], 'packetsRejected'>,
+): { readonly file: Buffer; readonly from: string; readonly messageType: MessageType } {
+  checkServiceType(call);
+  const messageType = messageTypeOf(call);
+  const from = requiredParam(call, 'from');
+  const hashFile = requiredParam(call, 'hash-file');
+  if (agencies !== undefined && !agencies.includes(from)) {
+    throw new EdxError('EDX_ERR_AUTH_FORBIDDEN', `this system acts for ${agencies.join(', ') || 'no agency'}, not for ${from}.`, [
+      issue('EDX_ERR_AUTH_FORBIDDEN', 'header:XroadVnpt-from', `The system may not send as ${from}.`, from),
+    ]);
+  }
+  const bytes = Buffer.isBuffer(body) ? body : Buffer.alloc(0);
+  const rejected = (error: EdxError): EdxError => {
+    metrics.packetsRejected.inc({ code: error.code });
+    return error;
+  };
+  const file = fileOfSendBody(bytes, hashFile);
+  if (file === undefined) {
+    throw rejected(
+      refuse('EDX_ERR_AXIS_HASH_MISMATCH', 'hash-file', `hash-file ${hashFile} is not the SHA-256 of the ${bytes.byteLength}-byte body (with or without its trailing CRLF).`, hashFile),
+    );
+  }
+  // The header must describe the packet. It is parsed once here for that; a packet that does
+  // not parse goes to intake anyway, which refuses it with the same issues as /v1 would.
+  const parsed = parsePacket(file);
+  if (parsed.ok) {
+    const kind = parsed.value.kind;
+    if (KIND_OF[messageType] !== kind) {
+      throw rejected(
+        refuse('EDX_ERR_AXIS_MESSAGE_TYPE_MISMATCH', 'messagetype', `messagetype is ${messageType} but the packet is a ${kind} packet (messagetype ${MESSAGE_TYPE_OF[kind]}).`, messageType),
+      );
+    }
+    const sender = senderOf(parsed.value);
+    if (sender !== from) throw rejected(refuse('EDX_ERR_AXIS_FROM_MISMATCH', 'from', `from is ${from} but the packet's From is ${sender}.`, from));
+  }
+  return { file, from, messageType };
 }
 
 // --- Operations ---------------------------------------------------------------------------------
@@ -174,43 +226,9 @@ function registerOperations(scope: EdxApp, auth: AxisAuthenticator): void {
   route(
     'sendEdoc',
     async (call, request) => {
-      checkServiceType(call);
-      const messageType = messageTypeOf(call);
-      const from = requiredParam(call, 'from');
-      const hashFile = requiredParam(call, 'hash-file');
       // A peer gateway's system sends for the agencies behind it: federation checks the sender against the directory.
       const peerRoute = call.system.routeId;
-      if (peerRoute === null && !call.system.agencies.includes(from)) {
-        throw new EdxError('EDX_ERR_AUTH_FORBIDDEN', `this system acts for ${call.system.agencies.join(', ') || 'no agency'}, not for ${from}.`, [
-          issue('EDX_ERR_AUTH_FORBIDDEN', 'header:XroadVnpt-from', `The system may not send as ${from}.`, from),
-        ]);
-      }
-      const body: unknown = request.body;
-      const bytes = Buffer.isBuffer(body) ? body : Buffer.alloc(0);
-      // Judgements on the packet before intake count as refused packets, as intake's own do.
-      const rejected = (error: EdxError): EdxError => {
-        gateway.metrics.packetsRejected.inc({ code: error.code });
-        return error;
-      };
-      const file = fileOfSendBody(bytes, hashFile);
-      if (file === undefined) {
-        throw rejected(
-          refuse('EDX_ERR_AXIS_HASH_MISMATCH', 'hash-file', `hash-file ${hashFile} is not the SHA-256 of the ${bytes.byteLength}-byte body (with or without its trailing CRLF).`, hashFile),
-        );
-      }
-      // The header must describe the packet. It is parsed once here for that; a packet that does
-      // not parse goes to intake anyway, which refuses it with the same issues as /v1 would.
-      const parsed = parsePacket(file);
-      if (parsed.ok) {
-        const kind = parsed.value.kind;
-        if (KIND_OF[messageType] !== kind) {
-          throw rejected(
-            refuse('EDX_ERR_AXIS_MESSAGE_TYPE_MISMATCH', 'messagetype', `messagetype is ${messageType} but the packet is a ${kind} packet (messagetype ${MESSAGE_TYPE_OF[kind]}).`, messageType),
-          );
-        }
-        const sender = senderOf(parsed.value);
-        if (sender !== from) throw rejected(refuse('EDX_ERR_AXIS_FROM_MISMATCH', 'from', `from is ${from} but the packet's From is ${sender}.`, from));
-      }
+      const { file } = readSendEdoc(call, request.body, peerRoute === null ? call.system.agencies : undefined, gateway.metrics);
       const receivedAt = new Date(request.receivedAtMs);
       const log = requestLogger(request);
       const result =

@@ -133,6 +133,9 @@ const TIMELINE_ENTRY_SCHEMA = {
     relation: { type: 'string' },
     relatedDocumentId: NULLABLE_STRING,
     relatedPacketId: NULLABLE_STRING,
+    route: NULLABLE_STRING,
+    via: { type: 'string' },
+    remoteId: NULLABLE_STRING,
   },
 } as const;
 

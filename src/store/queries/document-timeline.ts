@@ -85,6 +85,15 @@ export interface TimelineEntry {
   readonly relatedDocumentId?: string | null;
   /** linked: the packet that revoked, updated or replaced this document. */
   readonly relatedPacketId?: string | null;
+  /**
+   * delivered: the route it left on (another gateway's, or a local one); received: the link to
+   * another gateway the packet came over (federation: together they show each hop).
+   */
+  readonly route?: string | null;
+  /** received: poll | callback | sendEdoc. */
+  readonly via?: string;
+  /** received: the far side's id of the message (the upstream's docId), when it gave one. */
+  readonly remoteId?: string | null;
 }
 
 type EventsScope = ExpressionBuilder<
@@ -154,6 +163,7 @@ export async function getDocumentTimeline(db: Kysely<Database>, input: DocumentT
       'p.status_code as packet_status_code',
       'p.priority as packet_priority',
       'd.recipient as delivery_recipient',
+      'd.route_id as delivery_route',
     ])
     .where('e.document_id', '=', input.documentId)
     .$if(input.shared, (qb) => qb.where((eb) => belongsTo(eb, input)))
@@ -175,6 +185,7 @@ export async function getDocumentTimeline(db: Kysely<Database>, input: DocumentT
       packetStatusCode: r.packet_status_code,
       packetPriority: r.packet_priority,
       deliveryRecipient: r.delivery_recipient,
+      deliveryRoute: r.delivery_route,
     }),
   );
 }
@@ -192,6 +203,7 @@ interface EventRowWithContext {
   readonly packetStatusCode: string | null;
   readonly packetPriority: number | null;
   readonly deliveryRecipient: string | null;
+  readonly deliveryRoute: string | null;
 }
 
 // Event data is free-form jsonb written by several modules; each field is read by its expected type
@@ -257,7 +269,9 @@ function entryOf(row: EventRowWithContext): TimelineEntry {
         ...(row.packetKind === 'status' && row.packetStatusCode !== null ? { code: row.packetStatusCode } : {}),
       };
     case 'delivered':
-      return { ...common, recipient, attempt: integer(data, 'attempt'), latencyMs: integer(data, 'latencyMs') ?? null, late: flag(data, 'late') ?? false };
+      return { ...common, recipient, attempt: integer(data, 'attempt'), latencyMs: integer(data, 'latencyMs') ?? null, late: flag(data, 'late') ?? false, route: row.deliveryRoute };
+    case 'received':
+      return { ...common, via: text(data, 'via'), route: text(data, 'route') ?? null, remoteId: text(data, 'remoteId') ?? null };
     case 'delivery_failed':
     case 'dead_lettered':
       return { ...common, recipient, attempt: integer(data, 'attempt'), error: text(data, 'error') ?? null, nextAttemptAt: instant(data, 'nextAttemptAt') };
