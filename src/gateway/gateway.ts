@@ -13,6 +13,8 @@ import type { Metrics } from '../observability/metrics.ts';
 import { Intake } from '../pipeline/intake.ts';
 import { migrateToLatest, migrationStatus } from '../store/migrate.ts';
 import { openStore } from '../store/open-store.ts';
+import { queuedAny } from '../store/queries/admit-packet.ts';
+import type { AdmittedPacket } from '../store/queries/admit-packet.ts';
 import type { Store } from '../store/open-store.ts';
 import { queueStats } from '../store/queries/queue-stats.ts';
 import { EventDispatcher } from '../tracking/event-dispatcher.ts';
@@ -132,7 +134,7 @@ export class Gateway {
       budgetMs: config.budgetMs,
       logger,
       nodeId: this.nodeId,
-      onAdmitted: () => this.delivery.wake(),
+      onAdmitted: (packet) => this.#admitted(packet),
     });
     this.intake = new Intake({
       store,
@@ -143,12 +145,26 @@ export class Gateway {
       tracker: this.tracker,
       trust,
       // NOTIFY reaches every node after COMMIT; this node's own workers are woken without the round trip.
-      onAdmitted: () => this.delivery.wake(),
+      onAdmitted: (packet) => this.#admitted(packet),
     });
     this.federation = new Federation(
       { store, directory: this.directory, intake: this.intake, logger, canAdmit: () => this.backpressure.check() === undefined },
       config.axisClient,
     );
+  }
+
+  /**
+   * After a COMMIT that admitted a packet: wakes this node's workers when it queued deliveries, and
+   * counts the inbox deliveries it made available as delivered — no worker sees those.
+   */
+  #admitted(packet: AdmittedPacket | undefined): void {
+    if (packet === undefined || queuedAny(packet)) this.delivery.wake();
+    for (const d of packet?.deliveries ?? []) {
+      if (d.available === undefined) continue;
+      this.metrics.deliveryAttempts.inc({ route_kind: 'inbox', outcome: 'accepted' });
+      this.metrics.endToEndLatency.observe({ route_kind: 'inbox' }, d.available.latencyMs / 1000);
+      if (d.available.late) this.metrics.deadlineMisses.inc();
+    }
   }
 
   /** Opens the store (unless given), applies migrations, and builds the services; workers are not started yet. */

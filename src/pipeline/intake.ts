@@ -87,8 +87,11 @@ export interface IntakeDeps {
   readonly budgetMs: number;
   /** This node's id, sent as the NOTIFY payload so this node's workers ignore their own echo. */
   readonly nodeId?: string | undefined;
-  /** Called after a COMMIT that queued deliveries: the in-process wake-up of this node's workers. */
-  readonly onAdmitted?: (() => void) | undefined;
+  /**
+   * Called after the COMMIT that admitted `packet`: the in-process wake-up of this node's workers
+   * when it queued deliveries, and the metrics of the inbox deliveries it made available.
+   */
+  readonly onAdmitted?: ((packet?: AdmittedPacket) => void) | undefined;
   /** Judges signatures under each sender's policy; absent: nothing is checked (`not-checked`). */
   readonly trust?: TrustService | undefined;
   /** Tracking of statuses and business flows; intake makes its own from these deps when absent. */
@@ -199,6 +202,7 @@ export class Intake {
         stageTimings: timer.timings(),
         recipients: recipients.value,
         notifyPayload: deps.nodeId,
+        inboxAvailable: true,
       };
       // A new document is admitted by one statement (the hot path); a status, a revocation, an
       // update or a replacement acts on a tracked document and goes through the tracker's transaction.
@@ -214,7 +218,7 @@ export class Intake {
     switch (admitted.outcome) {
       case 'admitted':
         deps.metrics.packetsAdmitted.inc({ kind: packet.kind });
-        deps.onAdmitted?.();
+        deps.onAdmitted?.(admitted.packet);
         log.info({ recipients: receipt.deliveries.length, stageTimings: timer.timings() }, 'packet admitted');
         return { outcome: 'admitted', receipt };
       case 'duplicate':

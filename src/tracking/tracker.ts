@@ -21,7 +21,7 @@ import type { Database, RecallKind } from '../store/database.ts';
 import type { Store } from '../store/open-store.ts';
 import { payloadRef } from '../store/payloads.ts';
 import { admitPacket, findAdmitted } from '../store/queries/admit-packet.ts';
-import type { AdmitPacketInput, AdmitPacketResult, AdmitRecipient } from '../store/queries/admit-packet.ts';
+import type { AdmitPacketInput, AdmitPacketResult, AdmitRecipient, AdmittedPacket } from '../store/queries/admit-packet.ts';
 import {
   documentExists,
   insertEvents,
@@ -56,8 +56,11 @@ export interface TrackerDeps {
   readonly budgetMs: number;
   readonly logger: Logger;
   readonly nodeId?: string | undefined;
-  /** Rung after a COMMIT that queued deliveries (the gateway's automatic statuses). */
-  readonly onAdmitted?: (() => void) | undefined;
+  /**
+   * Rung after a COMMIT that admitted the gateway's automatic statuses: with the packet when there
+   * is one (an inbox delivery needs no wake-up), without when a transaction admitted several.
+   */
+  readonly onAdmitted?: ((packet?: AdmittedPacket) => void) | undefined;
   readonly clock?: (() => Date) | undefined;
 }
 
@@ -261,7 +264,7 @@ export class Tracker {
           },
         },
       });
-      if (admitted.outcome === 'admitted') this.#deps.onAdmitted?.();
+      if (admitted.outcome === 'admitted') this.#deps.onAdmitted?.(admitted.packet);
     } catch (error) {
       this.#deps.logger.warn({ err: error, deliveryId }, 'automatic 01 not sent yet; the arrival sweep will retry');
     }
@@ -403,6 +406,7 @@ function automaticAdmission(
     signatureDetail: { status: 'unsigned', policy: 'off', reason: "written by this gateway on the recipient's behalf" },
     stageTimings: {},
     notifyPayload: deps.nodeId,
+    inboxAvailable: true,
   };
 }
 

@@ -1,7 +1,7 @@
 // Admin routes (behind ADMIN_TOKEN), /health, /metrics and the catch-all not-found answer.
 
 import t from 'tap';
-import { ADMIN_TOKEN, makeDocument, postHeaders, startTestGateway } from './gateway-fixture.ts';
+import { ADMIN_TOKEN, makeDocument, postHeaders, routeToWebhook, startTestGateway } from './gateway-fixture.ts';
 import { MIGRATIONS } from '../../src/store/migrations/index.ts';
 
 /** The migration a fresh database ends at. */
@@ -10,7 +10,8 @@ const LATEST_MIGRATION = Object.keys(MIGRATIONS).at(-1);
 const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
 t.test('the deliveries listing and the re-queue need the admin token', async (t) => {
-  const gw = await startTestGateway(t, { startWorkers: false });
+  // A pushed recipient, so its delivery stays queued without workers (an inbox one is available on admission).
+  const gw = await startTestGateway(t, { startWorkers: false, setup: (db) => routeToWebhook(db, '000.01.15.H47', 'webhook-b', 'http://127.0.0.1:9/never-called') });
   const posted = await gw.app.inject({ method: 'POST', url: '/v1/packets', headers: postHeaders(gw, '000.00.15.H47'), payload: makeDocument({ to: ['000.01.15.H47'] }) });
   const deliveryId = (JSON.parse(posted.body) as { deliveries: { deliveryId: string }[] }).deliveries[0]?.deliveryId ?? '';
 

@@ -2,7 +2,7 @@
 // its body is read, and nothing is admitted; back under budget, packets are taken again.
 
 import t from 'tap';
-import { makeDocument, postHeaders, startTestGateway, waitFor } from './gateway-fixture.ts';
+import { makeDocument, postHeaders, routeToWebhook, startTestGateway, waitFor } from './gateway-fixture.ts';
 
 const A = '000.00.15.H47';
 const B = '000.01.15.H47';
@@ -14,7 +14,12 @@ async function packetCount(gw: Awaited<ReturnType<typeof startTestGateway>>): Pr
 
 t.test('over the queue budget: 503 with Retry-After, nothing admitted; under it again: admitted', async (t) => {
   // No workers: what is queued stays queued, so the queue is over a budget of 1 after two packets.
-  const gw = await startTestGateway(t, { startWorkers: false, config: { overload: { maxQueueDepth: 1, retryAfterSeconds: 7 } } });
+  // B is pushed to (an inbox delivery is available on admission, never queued); nothing listens there.
+  const gw = await startTestGateway(t, {
+    startWorkers: false,
+    config: { overload: { maxQueueDepth: 1, retryAfterSeconds: 7 } },
+    setup: (db) => routeToWebhook(db, B, 'webhook-b', 'http://127.0.0.1:9/never-called'),
+  });
   const post = () => gw.app.inject({ method: 'POST', url: '/v1/packets', headers: postHeaders(gw, A), payload: makeDocument({ from: A, to: [B] }) });
   t.equal((await post()).statusCode, 202);
   t.equal((await post()).statusCode, 202, 'the depth is sampled: the budget is a threshold, not a hard cap');

@@ -62,7 +62,11 @@ async function post(gw: TestGateway, to: readonly string[], sentAt: Date, priori
   const body = JSON.parse(res.body) as { packetId: string; documentId: string; deliveries: { to: string; deliveryId: string }[] };
   const db = gw.db.store.db;
   await sql`UPDATE packets SET received_at = ${sentAt}, deadline_at = ${new Date(sentAt.getTime() + 5000)} WHERE id = ${body.packetId}`.execute(db);
-  await sql`UPDATE deliveries SET deadline_at = ${new Date(sentAt.getTime() + 5000)}, created_at = ${sentAt} WHERE packet_id = ${body.packetId}`.execute(db);
+  // Queued, as a pushed delivery would be until deliver() below: the scenario sets each delivery's outcome
+  // itself, and an inbox delivery is otherwise available on admission.
+  await sql`UPDATE deliveries SET deadline_at = ${new Date(sentAt.getTime() + 5000)}, created_at = ${sentAt},
+                                  state = 'queued', attempts = 0, delivered_at = NULL, latency_ms = NULL, late = false
+            WHERE packet_id = ${body.packetId}`.execute(db);
   await db
     .insertInto('documents')
     .values({ document_id: body.documentId, sender: A, packet_id: body.packetId, business_type: 0, subject: null, priority, received_at: sentAt })

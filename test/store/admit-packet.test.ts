@@ -167,3 +167,42 @@ t.test('a tracked document: rows per recipient; an arrival admits the 01 once, w
   t.equal(await arrival(), 'skipped', 'the row has a status now: nothing is admitted');
   t.equal((await counts()).packets, 2, 'the document and one 01');
 });
+
+t.test('inboxAvailable: an inbox delivery is written delivered by the admitting statement; a pushed one is queued', async (t) => {
+  const receivedAt = new Date(Date.now() - 40);
+  const input = await packetInput(store, { receivedAt, inboxAvailable: true });
+  const result = await admitPacket(store.db, input);
+  t.equal(result.outcome, 'admitted');
+  const [inbox, pushed] = result.packet.deliveries;
+  t.match(inbox, { routeId: 'inbox', state: 'delivered' });
+  t.ok((inbox?.available?.latencyMs ?? -1) >= 40, 'latency counted from the sender’s request');
+  t.equal(inbox?.available?.late, false);
+  t.match(pushed, { routeId: 'webhook-b', state: 'queued', available: undefined });
+
+  const rows = await store.db.selectFrom('deliveries').selectAll().where('packet_id', '=', result.packet.packetId).orderBy('seq').execute();
+  t.match(rows[0], { state: 'delivered', attempts: 1, late: false, lease_until: null, acked_at: null });
+  t.ok(rows[0]?.delivered_at instanceof Date);
+  t.equal(rows[0]?.latency_ms, inbox?.available?.latencyMs);
+  t.match(rows[1], { state: 'queued', attempts: 0, delivered_at: null, latency_ms: null });
+
+  const events = await store.db.selectFrom('events').select(['type', 'delivery_id', 'agency', 'data']).orderBy('id').execute();
+  t.same(
+    events.map((e) => e.type),
+    ['admitted', 'delivered'],
+    'admitted first, then the inbox delivery; nothing for the queued one yet',
+  );
+  t.match(events[1], { delivery_id: inbox?.deliveryId, agency: '000.01.15.H47', data: { attempt: 1, late: false, stageTimings: { waitToClaim: 0, deliver: 0 } } });
+
+  // Only inbox deliveries: nothing queued, so no worker is woken.
+  const onlyInbox = await packetInput(store, { inboxAvailable: true, recipients: [{ to: '000.01.15.H47', routeId: 'inbox' }] });
+  const notified: string[] = [];
+  const unlisten = await store.listen(DELIVERIES_CHANNEL, (payload) => notified.push(payload));
+  const second = await admitPacket(store.db, { ...onlyInbox, notifyPayload: 'inbox-only' });
+  t.same(second.packet.deliveries.map((d) => d.state), ['delivered']);
+  const third = await admitPacket(store.db, await packetInput(store, { inboxAvailable: true, notifyPayload: 'with-push' }));
+  t.equal(third.outcome, 'admitted');
+  const deadline = Date.now() + 5000;
+  while (!notified.includes('with-push') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  t.same(notified, ['with-push'], 'NOTIFY only for the admission that queued a delivery');
+  await unlisten();
+});

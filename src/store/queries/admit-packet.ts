@@ -4,6 +4,13 @@
 // queued; before, nothing of it exists (DESIGN, Storage) — and a statement that fails anywhere
 // (a violated constraint, a lost connection) leaves nothing behind.
 //
+// A delivery to an inbox route is available once the statement commits: the recipient pulls it
+// from the store, so there is nothing for a worker to do. It is written delivered (attempt 1, its
+// latency the admission's, a `delivered` event) by the same statement instead of queued, claimed
+// and completed by a worker afterwards — two round trips and a wake-up less for every inbox
+// delivery, including every automatic 01 to a sender that pulls (bench/gateway.ts: one of the
+// five statements per 100 KB document was the 01's claim, one its completion).
+//
 // Why one statement and not BEGIN … COMMIT: it is one round trip instead of five, no transaction
 // sits "idle in transaction" while a busy event loop gets round to its next query, and the payload
 // commits with the packet — before, a 100 KB packet cost two commits (the payload INSERT, then the
@@ -92,6 +99,12 @@ export interface AdmitPacketInput {
    * so a status the recipient sends meanwhile waits for it. Outcome `skipped` when it has a status.
    */
   readonly arrival?: { readonly deliveryId: string; readonly event: Readonly<Record<string, unknown>> } | undefined;
+  /**
+   * Deliveries to inbox routes are made available (delivered) by the admitting statement rather
+   * than queued for a worker. The gateway's intake and tracker set it; without it every delivery
+   * is queued, as the store's own tests of claims and transitions expect.
+   */
+  readonly inboxAvailable?: boolean | undefined;
 }
 
 /** A delivery as admission reports it. */
@@ -101,6 +114,8 @@ export interface AdmittedDelivery {
   readonly aliasOf: string | null;
   readonly routeId: string;
   readonly state: DeliveryState;
+  /** An inbox delivery, available on admission: its end-to-end latency and whether it was late. */
+  readonly available?: { readonly latencyMs: number; readonly late: boolean } | undefined;
 }
 
 /** A packet as admission reports it (for a duplicate: as it was first admitted, with current states). */
@@ -202,7 +217,7 @@ export async function admitPacket(db: Kysely<Database>, input: AdmitPacketInput)
   // one of two simultaneous posts inserts the row; the other gets no row and reads the winner's below.
   // Types are spelled out in the SELECT lists: there a parameter's type is not inferred from the column.
   // The recipients go in as parallel arrays, in order (their `seq` follows it, and so does the inbox).
-  const { rows } = await sql<{ admitted_at: Date }>`
+  const { rows } = await sql<{ admitted_at: Date; deliveries: readonly DeliveryRow[] }>`
     WITH ${arrivalGuard}new_packet AS (
       INSERT INTO packets (id, kind, idempotency_key, document_id, sender, business_type, status_code, priority, subject,
                            sha256, size_bytes, payload_ref, client_id, received_at, deadline_at, signature_verdict, signature_detail, stage_timings)
@@ -215,20 +230,41 @@ export async function admitPacket(db: Kysely<Database>, input: AdmitPacketInput)
       ON CONFLICT (idempotency_key) DO NOTHING
       RETURNING id, admitted_at
     )${payloadCte}, new_deliveries AS (
-      INSERT INTO deliveries (id, packet_id, recipient, alias_of, route_id, priority, deadline_at)
-      SELECT r.id, new_packet.id, r.recipient, r.alias_of, r.route_id, ${input.priority}::smallint, ${deadlineAt}::timestamptz
+      -- An inbox route is one the routes table says is an inbox, or the built-in 'inbox' it does not define.
+      INSERT INTO deliveries (id, packet_id, recipient, alias_of, route_id, priority, deadline_at, state, attempts, delivered_at, latency_ms, late)
+      SELECT r.id, new_packet.id, r.recipient, r.alias_of, r.route_id, ${input.priority}::smallint, ${deadlineAt}::timestamptz,
+             CASE WHEN k.pulled THEN 'delivered' ELSE 'queued' END, CASE WHEN k.pulled THEN 1 ELSE 0 END,
+             CASE WHEN k.pulled THEN now() END,
+             CASE WHEN k.pulled THEN least(2147483647, greatest(0, round(extract(epoch FROM now() - ${input.receivedAt}::timestamptz) * 1000)))::integer END,
+             k.pulled AND now() > ${deadlineAt}::timestamptz
       FROM new_packet,
            unnest(${deliveries.map((d) => d.deliveryId)}::uuid[], ${deliveries.map((d) => d.to)}::text[],
                   ${deliveries.map((d) => d.aliasOf)}::text[], ${deliveries.map((d) => d.routeId)}::text[])
-             WITH ORDINALITY AS r(id, recipient, alias_of, route_id, n)
+             WITH ORDINALITY AS r(id, recipient, alias_of, route_id, n),
+           LATERAL (SELECT ${input.inboxAvailable === true}::boolean
+                           AND coalesce((SELECT rt.kind FROM routes AS rt WHERE rt.id = r.route_id), CASE WHEN r.route_id = 'inbox' THEN 'inbox' END) = 'inbox' AS pulled) AS k
       ORDER BY r.n
-      RETURNING id, recipient
+      RETURNING id, recipient, state, latency_ms, late, attempts
     )${documentCtes}${arrivalCtes}, admitted_event AS (
-      INSERT INTO events (type, packet_id, document_id, agency, data)
-      SELECT 'admitted', new_packet.id, ${input.documentId}::text, ${input.sender}::text, ${event}::jsonb FROM new_packet
+      -- One INSERT, in this order, so the timeline reads admitted before delivered.
+      INSERT INTO events (type, packet_id, delivery_id, document_id, agency, data)
+      SELECT e.type, new_packet.id, e.delivery_id, ${input.documentId}::text, e.agency, e.data
+      FROM new_packet,
+           (SELECT 0 AS n, 'admitted' AS type, NULL::uuid AS delivery_id, ${input.sender}::text AS agency, ${event}::jsonb AS data
+            UNION ALL
+            SELECT 1, 'delivered', nd.id, nd.recipient,
+                   jsonb_build_object('attempt', nd.attempts, 'latencyMs', nd.latency_ms, 'late', nd.late,
+                                      'stageTimings', jsonb_build_object('waitToClaim', 0, 'deliver', 0))
+            FROM new_deliveries AS nd WHERE nd.state = 'delivered') AS e
+      ORDER BY e.n
     )
-    -- NOTIFY is delivered only once this statement has committed, and only when it admitted something.
-    SELECT admitted_at, pg_notify(${DELIVERIES_CHANNEL}, ${input.notifyPayload ?? ''}::text) FROM new_packet`.execute(db);
+    -- NOTIFY is delivered only once this statement has committed, and only when it queued something.
+    SELECT admitted_at,
+           (SELECT coalesce(json_agg(json_build_object('id', nd.id, 'state', nd.state, 'latency_ms', nd.latency_ms, 'late', nd.late)), '[]'::json)
+            FROM new_deliveries AS nd) AS deliveries,
+           CASE WHEN EXISTS (SELECT 1 FROM new_deliveries AS nd WHERE nd.state = 'queued')
+                THEN pg_notify(${DELIVERIES_CHANNEL}, ${input.notifyPayload ?? ''}::text) END
+    FROM new_packet`.execute(db);
 
   const inserted = rows[0];
   if (inserted === undefined) {
@@ -240,7 +276,13 @@ export async function admitPacket(db: Kysely<Database>, input: AdmitPacketInput)
     return { outcome: existing.sha256 === input.sha256 ? 'duplicate' : 'conflict', packet: existing };
   }
   // Durable now: the deliveries about to be attempted can read the bytes from memory.
-  if (payload !== undefined) payload.store.remember?.(input.payloadRef, payload.bytes);
+  if (payload !== undefined && inserted.deliveries.some((d) => d.state === 'queued')) payload.store.remember?.(input.payloadRef, payload.bytes);
+  const written = new Map(inserted.deliveries.map((d) => [d.id, d]));
+  const admittedDeliveries = deliveries.map((d): AdmittedDelivery => {
+    const row = written.get(d.deliveryId);
+    if (row === undefined) throw new Error(`admission of packet ${packetId} did not write delivery ${d.deliveryId}`);
+    return row.state === 'delivered' ? { ...d, state: row.state, available: { latencyMs: row.latency_ms ?? 0, late: row.late } } : { ...d, state: row.state };
+  });
   return {
     outcome: 'admitted',
     packet: {
@@ -253,9 +295,22 @@ export async function admitPacket(db: Kysely<Database>, input: AdmitPacketInput)
       receivedAt: input.receivedAt,
       admittedAt: inserted.admitted_at,
       deadlineAt,
-      deliveries,
+      deliveries: admittedDeliveries,
     },
   };
+}
+
+/** A delivery as the admitting statement wrote it. */
+interface DeliveryRow {
+  readonly id: string;
+  readonly state: DeliveryState;
+  readonly latency_ms: number | null;
+  readonly late: boolean;
+}
+
+/** Whether admission queued work for the delivery workers (an inbox delivery needs none). */
+export function queuedAny(packet: AdmittedPacket): boolean {
+  return packet.deliveries.some((d) => d.state === 'queued');
 }
 
 function asBuffer(bytes: Uint8Array): Buffer {
