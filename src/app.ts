@@ -38,6 +38,10 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       // Our own onRequest hook answers during shutdown, as problem+json (Fastify's is bare JSON).
       return503OnClosing: false,
       forceCloseConnections: 'idle',
+      // One line per request, when it completes (the onResponse hook below), instead of Fastify's
+      // two: at 100 packets/s the log is a few percent of the gateway's CPU, and the line at the
+      // start added nothing the completion line does not carry.
+      disableRequestLogging: true,
     });
   } catch (error) {
     await gateway.close();
@@ -56,6 +60,12 @@ export async function buildApp(config: Config, options: BuildAppOptions = {}): P
       reply.header('connection', 'close');
       throw new EdxError('EDX_ERR_SERVER_OVERLOADED', 'the gateway is shutting down; retry on another node or after the restart.');
     }
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      { req: { method: request.method, url: request.url, remoteAddress: request.ip }, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime },
+      'request completed',
+    );
   });
   app.addHook('preClose', async () => {
     closing = true;
