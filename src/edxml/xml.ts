@@ -373,8 +373,12 @@ function decode(input: Buffer | string, lim: XmlLimits): Result<Decoded> {
 // tree in every one of those places: comments and PIs are dropped with their markers. The marker
 // keeps the run's line breaks, so line numbers in messages stay right (columns on the run's last
 // line are approximate). Input that already contains the marker's characters is read unchanged.
+//
+// The runs are found from each '>': a sticky match of the alphabet from there stops at the first
+// character outside it, which is never past the next '>', so the scan reads every character once.
+// (A search for LIFT_MIN alphabet characters anywhere re-read each shorter run from every position
+// in it: the certificates of a signed packet, 1–2 kB each, made that 52 % of the gateway's CPU.)
 const LIFT_MIN = 4096;
-const LONG_BASE64_START = new RegExp(`[A-Za-z0-9+/=\\t\\n\\r ]{${LIFT_MIN}}`, 'g');
 const BASE64_CONTINUES = /[A-Za-z0-9+/=\t\n\r ]*/y;
 const MARKER_OPEN = '\uE000';
 const MARKER_CLOSE = '\uE001';
@@ -409,14 +413,13 @@ function liftLongTexts(input: Buffer, start: number): { readonly text: string; r
   const runs: string[] = [];
   const pieces: string[] = [];
   let copied = start;
-  LONG_BASE64_START.lastIndex = start;
-  for (let found = LONG_BASE64_START.exec(bytes); found !== null; found = LONG_BASE64_START.exec(bytes)) {
-    const from = found.index;
-    BASE64_CONTINUES.lastIndex = from + LIFT_MIN;
+  for (let gt = bytes.indexOf('>', start); gt !== -1; ) {
+    const from = gt + 1;
+    BASE64_CONTINUES.lastIndex = from;
     BASE64_CONTINUES.exec(bytes);
     const to = BASE64_CONTINUES.lastIndex;
-    LONG_BASE64_START.lastIndex = to;
-    if (bytes.charCodeAt(from - 1) !== 0x3e /* > */ || bytes.charCodeAt(to) !== 0x3c /* < */) continue;
+    gt = bytes.indexOf('>', to);
+    if (to - from < LIFT_MIN || bytes.charCodeAt(to) !== 0x3c /* < */) continue;
     const run = bytes.slice(from, to);
     pieces.push(input.toString('utf8', copied, from), `${MARKER_OPEN}${runs.length}${MARKER_CLOSE}${'\n'.repeat(newlinesIn(run))}`);
     runs.push(run);
