@@ -119,6 +119,8 @@ export async function runScenario(h: FederationHarness, options: ScenarioOptions
   const p1Statuses: Record<string, string[]> = {};
   for (const e of p1Timeline) {
     if (e.type !== 'status' || e.code === undefined || e.recipient === undefined || e.change === 'stale' || e.change === 'repeat') continue;
+    // The recipients' own statuses: the sender's 13 is recorded per recipient too, but it is P1's, not theirs.
+    if (e.agency !== e.recipient) continue;
     (p1Statuses[e.recipient] ??= []).push(e.code);
   }
   const p1View: Record<string, { status: string | null; recall: string }> = {};
