@@ -10,6 +10,7 @@ import type { WorkersStatus } from '../delivery/delivery-service.ts';
 import { createLogger } from '../observability/logger.ts';
 import { createMetrics } from '../observability/metrics.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import { AdmitTimings } from '../pipeline/admit-timings.ts';
 import { Intake } from '../pipeline/intake.ts';
 import { migrateToLatest, migrationStatus } from '../store/migrate.ts';
 import { openStore } from '../store/open-store.ts';
@@ -64,6 +65,8 @@ export class Gateway {
   readonly directory: DirectoryCache;
   readonly auth: ClientAuth;
   readonly intake: Intake;
+  /** Writes each admitted packet's admit stage into its stage timings, batched off the request path. */
+  readonly admitTimings: AdmitTimings;
   readonly delivery: DeliveryService;
   readonly tracker: Tracker;
   readonly trust: TrustService;
@@ -136,8 +139,10 @@ export class Gateway {
       nodeId: this.nodeId,
       onAdmitted: (packet) => this.#admitted(packet),
     });
+    this.admitTimings = new AdmitTimings(store.db, logger);
     this.intake = new Intake({
       store,
+      admitTimings: this.admitTimings,
       directory: this.directory,
       metrics: this.metrics,
       budgetMs: config.budgetMs,
@@ -208,6 +213,8 @@ export class Gateway {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       const { drained } = await this.stopWorkers();
+      // After the HTTP server has closed (app.ts), so no admission records after this last write.
+      await this.admitTimings.close();
       await this.trust.close();
       if (this.#ownsStore) await this.store.close();
       this.#state = 'closed';

@@ -106,6 +106,9 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     buckets: STAGE_BUCKETS,
     registers,
   });
+  // Every stage is listed from the first scrape, at count 0: a stage not yet run (no push delivery
+  // yet: no wait_to_claim, no deliver) reads as "none so far", not as a series that does not exist.
+  for (const stage of STAGES) stageDuration.zero({ stage });
 
   const metrics: Metrics = {
     registry,

@@ -21,6 +21,7 @@ import { payloadRef } from '../store/payloads.ts';
 import { idempotencyKey } from './idempotency.ts';
 import { resolveRecipients } from './recipients.ts';
 import type { DirectorySource } from './recipients.ts';
+import type { AdmitTimingSink } from './admit-timings.ts';
 import { StageTimer } from './stage-timer.ts';
 import { Tracker } from '../tracking/tracker.ts';
 import type { SignatureVerdict } from '../trust/policy.ts';
@@ -92,6 +93,11 @@ export interface IntakeDeps {
    * when it queued deliveries, and the metrics of the inbox deliveries it made available.
    */
   readonly onAdmitted?: ((packet?: AdmittedPacket) => void) | undefined;
+  /**
+   * Stores the admit stage after the fact: it ends with the COMMIT of the statement that stores the
+   * other stages (src/pipeline/admit-timings.ts). Absent: admit is only observed in the histogram.
+   */
+  readonly admitTimings?: AdmitTimingSink | undefined;
   /** Judges signatures under each sender's policy; absent: nothing is checked (`not-checked`). */
   readonly trust?: TrustService | undefined;
   /** Tracking of statuses and business flows; intake makes its own from these deps when absent. */
@@ -219,6 +225,8 @@ export class Intake {
       case 'admitted':
         deps.metrics.packetsAdmitted.inc({ kind: packet.kind });
         deps.onAdmitted?.(admitted.packet);
+        // Only a new packet: a duplicate's row keeps the timings of its first admission.
+        recordAdmit(deps.admitTimings, admitted.packet.packetId, timer.timings());
         log.info({ recipients: receipt.deliveries.length, stageTimings: timer.timings() }, 'packet admitted');
         return { outcome: 'admitted', receipt };
       case 'duplicate':
@@ -260,6 +268,11 @@ function withoutRoute(recipients: readonly AdmitRecipient[], routeId: string): r
   throw new EdxError('EDX_ERR_ROUTE_LOOP', `every recipient (${codes}) is routed back through ${routeId}, the link the packet came over.`, [
     issue('EDX_ERR_ROUTE_LOOP', 'MessageHeader/To', `This gateway routes ${codes} through ${routeId}, the link the packet came from.`, codes),
   ]);
+}
+
+function recordAdmit(sink: AdmitTimingSink | undefined, packetId: string, timings: Readonly<Record<string, number>>): void {
+  const admitMs = timings['admit'];
+  if (sink !== undefined && admitMs !== undefined) sink.record(packetId, admitMs);
 }
 
 function priorityOf(packet: Packet): number {

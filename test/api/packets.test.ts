@@ -1,12 +1,13 @@
 // POST /v1/packets: admission, duplicates and conflicts, authentication and authorisation, recipient
-// resolution (unknown, suspended, closed, alias), and refusals of bad input as problem+json.
+// resolution (unknown, suspended, closed, alias), and refusals of bad input as problem+json; and
+// GET /v1/packets/{packetId} with every stage's timing, the same stages /metrics lists.
 
 import t from 'tap';
 import type { Test } from 'tap';
 import { buildPacketBuffer } from '../../src/edxml/build.ts';
 import { decodePacket } from '../../src/edxml/decode.ts';
 import type { DocumentPacket } from '../../src/edxml/model.ts';
-import { ADMIN_TOKEN, makeDocument, makeStatus, postHeaders, startTestGateway, waitFor } from './gateway-fixture.ts';
+import { ADMIN_TOKEN, makeDocument, makeStatus, postHeaders, routeToWebhook, startReceiver, startTestGateway, waitFor } from './gateway-fixture.ts';
 import type { TestGateway } from './gateway-fixture.ts';
 
 const A = '000.00.15.H47';
@@ -215,4 +216,41 @@ t.test('decode warnings come back in the receipt', async (t) => {
   const body = JSON.parse(res.body) as { warnings: { code: string; path: string; message: string }[] };
   t.same(body.warnings.map((w) => w.code), ['EDX_ERR_ATTACHMENT_ENCODING']);
   t.notOk('severity' in (body.warnings[0] ?? {}), 'wire issues carry no severity');
+});
+
+t.test('every stage is timed: GET /v1/packets/{id} shows the six, /metrics has a histogram for each', async (t) => {
+  const receiver = await startReceiver(t);
+  const gw = await startTestGateway(t, { setup: (db) => routeToWebhook(db, C, 'webhook-c', receiver.url) });
+  const before = await gw.app.inject({ method: 'GET', url: '/metrics' });
+  for (const stage of ['decode', 'validate', 'verify', 'admit', 'wait_to_claim', 'deliver'])
+    t.match(before.body, new RegExp(`edxgate_stage_duration_seconds_count\\{stage="${stage}"\\} \\d+`), `${stage} listed before any packet`);
+
+  const posted = await gw.app.inject({ method: 'POST', url: '/v1/packets', headers: postHeaders(gw, A), payload: makeDocument({ to: [B, C] }) });
+  t.equal(posted.statusCode, 202);
+  const { packetId } = JSON.parse(posted.body) as { packetId: string };
+  await waitFor('the webhook to receive the packet', () => receiver.received[0]);
+
+  interface Shown {
+    stageTimings: Record<string, unknown>;
+    deliveries: { recipient: string; state: string; stageTimings: { waitToClaim: unknown; deliver: unknown } | null }[];
+  }
+  // The admit stage is written after the COMMIT it includes, by a batch about a second later.
+  const shown = await waitFor('the packet delivered to both, with its admit stage', async () => {
+    const res = await gw.app.inject({ method: 'GET', url: `/v1/packets/${packetId}`, headers: { authorization: `Bearer ${gw.token(A)}` } });
+    const body = JSON.parse(res.body) as Shown;
+    return 'admit' in body.stageTimings && body.deliveries.every((d) => d.state === 'delivered') ? body : undefined;
+  });
+  const nonNegative = (value: unknown): boolean => typeof value === 'number' && Number.isFinite(value) && value >= 0;
+  t.same(Object.keys(shown.stageTimings).sort(), ['admit', 'decode', 'validate', 'verify'], 'the intake stages');
+  for (const [stage, ms] of Object.entries(shown.stageTimings)) t.ok(nonNegative(ms), `${stage}: ${String(ms)} ms`);
+  t.same(shown.deliveries.map((d) => d.recipient), [B, C]);
+  for (const d of shown.deliveries) {
+    // B's inbox delivery was available at admission: its wait and call are 0, recorded all the same.
+    t.ok(nonNegative(d.stageTimings?.waitToClaim), `${d.recipient}: waitToClaim ${String(d.stageTimings?.waitToClaim)} ms`);
+    t.ok(nonNegative(d.stageTimings?.deliver), `${d.recipient}: deliver ${String(d.stageTimings?.deliver)} ms`);
+  }
+
+  const metrics = await gw.app.inject({ method: 'GET', url: '/metrics' });
+  for (const stage of ['decode', 'validate', 'verify', 'admit', 'wait_to_claim', 'deliver'])
+    t.match(metrics.body, new RegExp(`edxgate_stage_duration_seconds_count\\{stage="${stage}"\\} [1-9]`), `${stage} observed`);
 });

@@ -108,7 +108,9 @@ for (const kind of kinds) {
     t.equal(rows.find((r) => r.recipient === C)?.attempts, 1, 'C got it on the first attempt');
 
     const packetRow = await gw.db.store.db.selectFrom('packets').selectAll().where('id', '=', receipt.packetId).executeTakeFirstOrThrow();
-    t.same(Object.keys(packetRow.stage_timings).sort(), ['decode', 'validate', 'verify'], 'stage timings stored');
+    // `admit` joins them within about a second (written after its COMMIT, in a batch): present or not yet.
+    const intakeStages = (timings: Record<string, number>): string[] => Object.keys(timings).filter((k) => k !== 'admit').sort();
+    t.same(intakeStages(packetRow.stage_timings), ['decode', 'validate', 'verify'], 'stage timings stored');
     t.equal(packetRow.signature_verdict, 'unsigned', 'verify-if-present (the default): an unsigned packet is recorded unsigned');
     // GET /v1/packets/{id}: the sender sees the intake stages and each delivery's own.
     const shown = (await (await fetch(`${url}/v1/packets/${receipt.packetId}`, { headers: bearer(A) })).json()) as {
@@ -116,7 +118,7 @@ for (const kind of kinds) {
       signature: { status: string };
       deliveries: { recipient: string; state: string; stageTimings: { waitToClaim: number; deliver: number } | null }[];
     };
-    t.same(Object.keys(shown.stageTimings).sort(), ['decode', 'validate', 'verify']);
+    t.same(intakeStages(shown.stageTimings), ['decode', 'validate', 'verify']);
     t.equal(shown.signature.status, 'unsigned');
     for (const d of shown.deliveries) {
       t.equal(d.state, 'delivered', d.recipient);

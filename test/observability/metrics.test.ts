@@ -56,3 +56,9 @@ t.test('a failing snapshot does not fail the scrape', async (t) => {
   const m = createMetrics({ processMetrics: false, queueSnapshot: () => Promise.reject(new Error('db down')) });
   t.match(await m.registry.metrics(), /edxgate_queue_depth 0/);
 });
+
+t.test('every stage has its histogram from the start, at count 0', async (t) => {
+  const text = await createMetrics({ processMetrics: false }).registry.metrics();
+  for (const stage of ['decode', 'validate', 'verify', 'admit', 'wait_to_claim', 'deliver'])
+    t.ok(text.includes(`edxgate_stage_duration_seconds_count{stage="${stage}"} 0`), stage);
+});
