@@ -23,6 +23,7 @@ import { resolveRecipients } from './recipients.ts';
 import type { DirectorySource } from './recipients.ts';
 import type { AdmitTimingSink } from './admit-timings.ts';
 import { StageTimer } from './stage-timer.ts';
+import { actorOf } from '../tracking/state-machine.ts';
 import { Tracker } from '../tracking/tracker.ts';
 import type { SignatureVerdict } from '../trust/policy.ts';
 import type { TrustService } from '../trust/trust-service.ts';
@@ -169,7 +170,11 @@ export class Intake {
       if (found.some((i) => i.severity === 'error')) throw EdxError.fromIssues([...decoded.warnings, ...found]);
       const resolved = await resolveRecipients(packet, deps.directory);
       if (!resolved.ok) throw EdxError.fromIssues(resolved.issues);
-      const value = request.fromRoute === undefined ? resolved.value : withoutRoute(resolved.value, request.fromRoute);
+      // A recall (13) goes to the document's recipients, which the tracker picks (none of them is behind
+      // the link it came over: that side's recipients were left out of this gateway's copy); every
+      // other packet goes to the recipients resolved here.
+      const pickedByTracker = packet.kind === 'status' && actorOf(packet.statusCode) === 'sender';
+      const value = request.fromRoute === undefined || pickedByTracker ? resolved.value : withoutRoute(resolved.value, request.fromRoute);
       return { value, warnings: [...decoded.warnings, ...found] };
     });
 

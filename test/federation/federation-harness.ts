@@ -305,17 +305,19 @@ let serial = 0;
 /** A document from `from` to `to`; `number` makes its DocumentId (unique per call by default). */
 export function federationDocument(from: string, to: readonly string[], options: { readonly number?: string; readonly subject?: string; readonly revokes?: boolean } = {}): Buffer {
   const number = options.number ?? `${process.pid % 10000}${Date.now() % 100000}${++serial}`;
+  const documentId = `${from},2025/03/05,${number}/SLĐTBXH-VP`;
   const packet: DocumentPacket = {
     kind: 'document',
     header: {
       from: { organId: from, organName: 'Sở Lao động - Thương binh và Xã hội tỉnh Quảng Nam' },
       to: to.map((organId) => ({ organId })),
-      documentId: `${from},2025/03/05,${number}/SLĐTBXH-VP`,
+      documentId,
       code: { codeNumber: number, codeNotation: 'SLĐTBXH-VP' },
       promulgationInfo: { place: 'Quảng Nam', promulgationDate: '2025/03/05' },
       documentType: { type: 1, typeName: 'Công văn' },
       subject: options.subject ?? 'V/v liên thông văn bản giữa các tỉnh qua trục quốc gia',
-      responseFor: [],
+      // A revocation names the document it revokes (the same id, as the official samples do).
+      responseFor: options.revokes === true ? [{ organId: from, code: `${number}/SLĐTBXH-VP`, promulgationDate: '2025/03/05', documentId }] : [],
       toPlaces: [],
     },
     traceHeaders: [{ organId: from, timestamp: '2025/03/05 09:15:00' }],
