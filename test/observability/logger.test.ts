@@ -1,5 +1,7 @@
 import { Writable } from 'node:stream';
 import t from 'tap';
+import { buildApp } from '../../src/app.ts';
+import { testDatabase } from '../helpers/database.ts';
 import { REDACTED, createLogger, deliveryLogger, packetLogger, scrub, withContext } from '../../src/observability/logger.ts';
 
 const TOKEN = 'tok_3f9a1c7e5b2d4f60a8c1e9b7d5f3a1c2';
@@ -94,4 +96,29 @@ t.test('the level comes from the config', async (t) => {
     lines().map((l) => l.msg),
     ['shown'],
   );
+});
+
+t.test('the app logs one line per request, when it completes, naming the request', async (t) => {
+  const warnings: string[] = [];
+  const onWarning = (w: Error & { code?: string }): void => void warnings.push(w.code ?? w.message);
+  process.on('warning', onWarning);
+  t.teardown(() => void process.off('warning', onWarning));
+  const db = await testDatabase(t);
+  const { logger, lines } = capture('info');
+  const app = await buildApp(db.config, { store: db.store, logger, processMetrics: false, startWorkers: false });
+  t.teardown(() => app.close());
+
+  const health = await app.inject({ method: 'GET', url: '/health' });
+  const unauthorised = await app.inject({ method: 'GET', url: '/v1/inbox?agency=000.00.15.H47', headers: { authorization: `Bearer ${TOKEN}` } });
+  const all = lines();
+  t.notOk(all.some((l) => l.msg === 'incoming request'), 'no line when a request starts');
+  // A refusal also gets its own line with the catalogue code (the error handler's); completion is one line each.
+  const requestLines = all.filter((l) => l.msg === 'request completed');
+  t.equal(requestLines.length, 2, 'one completion line per request');
+  t.match(requestLines[0], { req: { method: 'GET', url: '/health' }, res: { statusCode: health.statusCode } });
+  t.match(requestLines[1], { req: { method: 'GET', url: '/v1/inbox?agency=000.00.15.H47' }, res: { statusCode: unauthorised.statusCode } });
+  t.equal(unauthorised.statusCode, 401);
+  t.notMatch(JSON.stringify(requestLines), TOKEN, 'the bearer token is not in the line');
+  await new Promise((resolve) => setImmediate(resolve));
+  t.notOk(warnings.includes('FSTDEP023'), 'no Fastify deprecation for the logging option');
 });
