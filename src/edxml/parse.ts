@@ -34,6 +34,7 @@ import type {
   StatusPacket,
   TraceHeader,
 } from './model.ts';
+import { attachmentWithLongContent } from './attachment-content.ts';
 import { readXml } from './xml.ts';
 import type { XmlElement, XmlLimits } from './xml.ts';
 import { issue, warning } from '../errors.ts';
@@ -362,14 +363,16 @@ class PacketReader {
     return elements.map((el, i) => {
       const path = `AttachmentEncoded/Attachment[${i + 1}]`;
       const payload = this.child(el, 'ContentTransferEncoded', `${path}/ContentTransferEncoded`);
-      return {
+      const fields = {
         contentId: this.required(el, 'ContentId', `${path}/ContentId`, 'The ContentId of the attachment'),
         attachmentName: this.optional(el, 'AttachmentName', `${path}/AttachmentName`),
         description: this.optional(el, 'Description', `${path}/Description`),
         contentType: this.optional(el, 'ContentType', `${path}/ContentType`),
-        // A missing payload reads as empty; the validator judges the content.
-        content: payload ? withoutWhitespace(payload.text) : '',
       };
+      // A long payload stays bytes of the input until read (attachment-content.ts).
+      if (payload?.longText !== undefined) return attachmentWithLongContent(fields, payload.longText);
+      // A missing payload reads as empty; the validator judges the content.
+      return { ...fields, content: payload ? withoutWhitespace(payload.text) : '' };
     });
   }
 

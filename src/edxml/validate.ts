@@ -20,6 +20,7 @@
 import { Buffer } from 'node:buffer';
 import { acceptsAgencyCode } from './agency-code.ts';
 import type { AgencyCodeForm } from './agency-code.ts';
+import { longContentOf } from './attachment-content.ts';
 import { isBusinessDocType, isPriority, isStatusCode, isSteeringType, STATUS_CODES_REQUIRING_REASON } from './codes.ts';
 import { parseCalendarDate, parseTimestamp, vietnamToday } from './dates.ts';
 import { parseDocumentId } from './document-id.ts';
@@ -112,10 +113,14 @@ export const FIELD_LIMITS = Object.freeze({
 
 /** How many bytes a base64 text decodes to, from its length alone (whitespace-free input, as the model holds it). */
 export function decodedSize(base64: string): number {
-  const n = base64.length;
+  return sizeOfBase64(base64.length, base64.slice(-2));
+}
+
+/** decodedSize from the length and the last two characters (`lastTwo`, shorter only when the text is). */
+function sizeOfBase64(n: number, lastTwo: string): number {
   let padding = 0;
-  if (n > 0 && base64.charCodeAt(n - 1) === 0x3d) padding++;
-  if (n > 1 && base64.charCodeAt(n - 2) === 0x3d) padding++;
+  if (n > 0 && lastTwo.charCodeAt(lastTwo.length - 1) === 0x3d) padding++;
+  if (n > 1 && lastTwo.charCodeAt(lastTwo.length - 2) === 0x3d) padding++;
   // Unpadded input (length ≡ 2 or 3 mod 4) is covered by the floor: 2 chars → 1 byte, 3 → 2.
   return Math.floor((n * 3) / 4) - padding;
 }
@@ -217,10 +222,45 @@ function extensionOf(name: string): string | undefined {
 
 /** RFC 4648 base64: alphabet, length a multiple of 4, '=' only as one or two final characters. */
 function isBase64(text: string): boolean {
-  const n = text.length;
-  if (n % 4 !== 0 || NON_BASE64.test(text)) return false;
-  const eq = text.indexOf('=');
-  return eq === -1 || eq === n - 1 || (eq === n - 2 && text.charCodeAt(n - 1) === 0x3d);
+  // The cheap length test first: it spares the alphabet scan of most non-base64 text.
+  return text.length % 4 === 0 && !NON_BASE64.test(text) && wellPadded(text.length, text.indexOf('='), text.slice(-1));
+}
+
+/** Length a multiple of 4 and '=' (first at `eq`, -1 for none) only as one or two final characters. */
+function wellPadded(n: number, eq: number, last: string): boolean {
+  return n % 4 === 0 && (eq === -1 || eq === n - 1 || (eq === n - 2 && last === '='));
+}
+
+/** What the payload checks read of an attachment's content. */
+interface PayloadFacts {
+  readonly length: number;
+  readonly decodedSize: number;
+  readonly base64: boolean;
+  /** The first 80 characters, for the issue's value. */
+  readonly excerpt: string;
+}
+
+/** The facts of a content; a payload the parser left unread is judged from its bytes, without reading it into a string. */
+function payloadFacts(attachment: Attachment): PayloadFacts {
+  const long = longContentOf(attachment);
+  if (long === undefined) {
+    const content = attachment.content;
+    return { length: content.length, decodedSize: decodedSize(content), base64: isBase64(content), excerpt: content.slice(0, 80) };
+  }
+  const length = long.compactLength();
+  const lastTwo = long.tail(2);
+  return {
+    length,
+    decodedSize: sizeOfBase64(length, lastTwo),
+    // A long text holds only the alphabet and whitespace (xml.ts): only length and padding are left to check.
+    base64: wellPadded(length, long.compactIndexOf('='), lastTwo.slice(-1)),
+    excerpt: long.head(80),
+  };
+}
+
+/** The first `n` characters of an attachment's content, read from its bytes when the parser left it unread. */
+function contentHead(attachment: Attachment, n: number): string {
+  return longContentOf(attachment)?.head(n) ?? attachment.content.slice(0, n);
 }
 
 function mediaType(contentType: string): string {
@@ -505,7 +545,7 @@ class Validator {
       }
       if (ref.attachmentName !== undefined) {
         this.attachmentName(`${base}/AttachmentName`, ref.attachmentName);
-        this.format(base, ref.attachmentName, this.contentTypeOf(base, ref, j, payload), payload?.content);
+        this.format(base, ref.attachmentName, this.contentTypeOf(base, ref, j, payload), payload);
       } else if (payload === undefined) {
         // Nameless and without payload: only its own ContentType can tell the format.
         this.format(base, undefined, this.contentTypeOf(base, ref, undefined, undefined), undefined);
@@ -521,11 +561,11 @@ class Validator {
       // The same name as its Reference was judged there; judging it again would repeat the issue.
       if (att.attachmentName !== undefined && att.attachmentName !== ref?.attachmentName) {
         this.attachmentName(`${base}/AttachmentName`, att.attachmentName);
-        this.format(base, att.attachmentName, this.contentTypeOf(base, att, k, ref), att.content);
+        this.format(base, att.attachmentName, this.contentTypeOf(base, att, k, ref), att);
       } else if (att.attachmentName === undefined && ref?.attachmentName === undefined) {
-        this.format(base, undefined, this.contentTypeOf(base, att, k, ref), att.content);
+        this.format(base, undefined, this.contentTypeOf(base, att, k, ref), att);
       }
-      this.payload(`${base}/ContentTransferEncoded`, att.content);
+      this.payload(`${base}/ContentTransferEncoded`, att);
     });
   }
 
@@ -561,7 +601,7 @@ class Validator {
   }
 
   /** Judges the format by the name's extension, else by ContentType, else by sniffing a ZIP payload. */
-  private format(base: string, name: string | undefined, contentType: Located | undefined, content: string | undefined): void {
+  private format(base: string, name: string | undefined, contentType: Located | undefined, payload: Attachment | undefined): void {
     const extension = name === undefined ? undefined : extensionOf(name);
     if (name !== undefined && extension !== undefined) {
       if (!this.extensions.has(extension)) {
@@ -581,7 +621,7 @@ class Validator {
       }
       return;
     }
-    if (content !== undefined && this.extensions.has('zip') && isZipPayload(content)) return;
+    if (payload !== undefined && this.extensions.has('zip') && isZipPayload(contentHead(payload, 8))) return;
     this.error(
       'EDX_ERR_ATTACHMENT_FORMAT',
       `${base}/${name === undefined ? 'ContentType' : 'AttachmentName'}`,
@@ -590,13 +630,14 @@ class Validator {
     );
   }
 
-  private payload(path: string, content: string): void {
+  private payload(path: string, attachment: Attachment): void {
+    const facts = payloadFacts(attachment);
     // The parser reads a missing ContentTransferEncoded as ''; no official document is an empty file.
-    if (content === '') {
+    if (facts.length === 0) {
       this.error('EDX_ERR_FIELD_REQUIRED', path, 'The attachment has no payload.');
       return;
     }
-    const size = decodedSize(content);
+    const size = facts.decodedSize;
     if (size > this.opts.maxAttachmentBytes) {
       this.error(
         'EDX_ERR_ATTACHMENT_TOO_LARGE',
@@ -605,10 +646,10 @@ class Validator {
         `${size} bytes`,
       );
     }
-    if (isBase64(content)) return;
+    if (facts.base64) return;
     const detail = 'The payload is not base64 (RFC 4648 alphabet, length a multiple of 4).';
-    if (this.opts.strictBase64) this.error('EDX_ERR_ATTACHMENT_ENCODING', path, detail, content.slice(0, 80));
-    else this.warn('EDX_ERR_ATTACHMENT_ENCODING', path, `${detail} Accepted as is; receivers may fail to open it.`, content.slice(0, 80));
+    if (this.opts.strictBase64) this.error('EDX_ERR_ATTACHMENT_ENCODING', path, detail, facts.excerpt);
+    else this.warn('EDX_ERR_ATTACHMENT_ENCODING', path, `${detail} Accepted as is; receivers may fail to open it.`, facts.excerpt);
   }
 
   // --- status packets ------------------------------------------------------------------------------

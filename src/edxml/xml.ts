@@ -53,6 +53,12 @@ export interface XmlElement {
   readonly children: readonly XmlElement[];
   /** Direct text and CDATA children concatenated, then trimmed. */
   readonly text: string;
+  /**
+   * Set when the element's whole text is one long base64 run (see liftLongTexts), which stays bytes
+   * of the input until `text` is first read (then kept): an attachment's payload, up to 67 MB, need
+   * not exist as a string beside the bytes it came from (test/e2e/memory.test.ts).
+   */
+  readonly longText?: LongText | undefined;
   /** 1-based position of the start tag's "<" (best effort: derived from where saxes read the name). */
   readonly line: number;
   readonly column: number;
@@ -91,7 +97,7 @@ interface OpenElement {
   readonly children: XmlElement[];
   // Text pieces are kept apart and joined once at the close tag, so a big node is never copied
   // piece by piece; the common case is one piece, used as is.
-  readonly text: string[];
+  readonly text: (string | LongText)[];
   readonly scope: Scope;
   readonly line: number;
   readonly column: number;
@@ -254,17 +260,19 @@ export function readXml(input: Buffer | string, options: XmlReadOptions = {}): R
     completeStartTag();
     const open = stack.pop();
     if (open === undefined) return;
-    const element: XmlElement = {
+    const only = open.text.length === 1 ? open.text[0] : undefined;
+    const fields = {
       name: open.name,
       local: open.local,
       prefix: open.prefix,
       namespace: open.namespace,
       attributes: open.attributes,
       children: open.children,
-      text: joinText(open.text),
-      line: open.line,
-      column: open.column,
     };
+    const element: XmlElement =
+      only instanceof LongText
+        ? deferredTextElement(fields, only, open.line, open.column)
+        : { ...fields, text: joinText(open.text), line: open.line, column: open.column };
     const parent = stack[stack.length - 1];
     if (parent === undefined) root = element;
     else parent.children.push(element);
@@ -309,7 +317,7 @@ interface Decoded {
 /** Size, encoding, BOM and junk-prefix checks, before any parsing. */
 function decode(input: Buffer | string, lim: XmlLimits): Result<Decoded> {
   let text: string;
-  let runs: readonly string[] = [];
+  let runs: readonly LongText[] = [];
   if (typeof input === 'string') {
     // length ≤ UTF-8 byte length, so the cheap test settles most oversized strings without encoding.
     if (input.length > lim.maxBytes || Buffer.byteLength(input, 'utf8') > lim.maxBytes) {
@@ -378,50 +386,158 @@ function decode(input: Buffer | string, lim: XmlLimits): Result<Decoded> {
 // character outside it, which is never past the next '>', so the scan reads every character once.
 // (A search for LIFT_MIN alphabet characters anywhere re-read each shorter run from every position
 // in it: the certificates of a signed packet, 1–2 kB each, made that 52 % of the gateway's CPU.)
+// The match runs over the bytes a window at a time (alphabetEnd), so the document is never decoded
+// whole, and a run stays bytes of the input (LongText) until its text is read: the element whose
+// whole content it is — an attachment's payload — keeps it unread, so a 67 MB body is not also a
+// 67 MB string while the packet is parsed, validated and admitted (test/e2e/memory.test.ts).
 const LIFT_MIN = 4096;
 const BASE64_CONTINUES = /[A-Za-z0-9+/=\t\n\r ]*/y;
 const MARKER_OPEN = '\uE000';
 const MARKER_CLOSE = '\uE001';
 const MARKER_BYTES = [Buffer.from(MARKER_OPEN, 'utf8'), Buffer.from(MARKER_CLOSE, 'utf8')];
 const MARKER = /\uE000(\d+)\uE001\n*/g;
+const WHOLE_MARKER = /^\uE000(\d+)\uE001\n*$/;
 
-/** The texts lifted out of one document, swapped back into the text the parser reads. */
-class LiftedTexts {
-  readonly #runs: readonly string[];
+/**
+ * A long base64 text of the input (see liftLongTexts), kept as its byte range and read into a string
+ * only when asked. It holds only characters of the base64 alphabet and XML whitespace, all ASCII, so
+ * byte offsets are character offsets and latin1 decodes it.
+ */
+export class LongText {
+  readonly #input: Buffer;
+  readonly #from: number;
+  readonly #to: number;
+  #whitespace: number | undefined;
 
-  constructor(runs: readonly string[]) {
-    this.#runs = runs;
+  constructor(input: Buffer, from: number, to: number) {
+    this.#input = input;
+    this.#from = from;
+    this.#to = to;
   }
 
-  /** `read` with every marker replaced by its run (XML line-end normalisation applied, as saxes would). */
-  restore(read: string): string {
-    if (this.#runs.length === 0 || !read.includes(MARKER_OPEN)) return read;
-    return read.replace(MARKER, (_marker, index: string) => {
-      const run = this.#runs[Number(index)] ?? '';
-      return run.includes('\r') ? run.replace(/\r\n?/g, '\n') : run;
-    });
+  /** Characters once XML has normalised line ends (CRLF → LF), before any trimming. */
+  get length(): number {
+    return this.#to - this.#from - this.#count(CRLF);
+  }
+
+  /** The text as XML reads it: line ends normalised, not trimmed. */
+  read(): string {
+    const text = this.#input.toString('latin1', this.#from, this.#to);
+    return text.includes('\r') ? text.replace(/\r\n?/g, '\n') : text;
+  }
+
+  /** The text without any whitespace (what an attachment's content is), as one string. */
+  compact(): string {
+    const text = this.#input.toString('latin1', this.#from, this.#to);
+    return /\s/.test(text) ? text.replace(/\s+/g, '') : text;
+  }
+
+  /** compact().length, counted in the bytes. */
+  compactLength(): number {
+    this.#whitespace ??= WHITESPACE_BYTES.reduce((n, byte) => n + this.#count(byte), 0);
+    return this.#to - this.#from - this.#whitespace;
+  }
+
+  /** The first `n` characters of compact(). */
+  head(n: number): string {
+    let out = '';
+    for (let at = this.#from; at < this.#to && out.length < n; at += LOOK_BYTES) {
+      out += this.#input.toString('latin1', at, Math.min(this.#to, at + LOOK_BYTES)).replace(/\s+/g, '');
+    }
+    return out.slice(0, n);
+  }
+
+  /** The last `n` characters of compact(). */
+  tail(n: number): string {
+    let out = '';
+    for (let at = this.#to; at > this.#from && out.length < n; at -= LOOK_BYTES) {
+      out = this.#input.toString('latin1', Math.max(this.#from, at - LOOK_BYTES), at).replace(/\s+/g, '') + out;
+    }
+    return out.slice(Math.max(0, out.length - n));
+  }
+
+  /** The position in compact() of the first `char` (one ASCII character), or -1. */
+  compactIndexOf(char: string): number {
+    const byte = this.#input.indexOf(char, this.#from, 'latin1');
+    if (byte === -1 || byte >= this.#to) return -1;
+    const before = new LongText(this.#input, this.#from, byte);
+    return before.compactLength();
+  }
+
+  /** Occurrences of `needle` (bytes) in the range; indexOf runs at memchr speed. */
+  #count(needle: number | Buffer): number {
+    const step = typeof needle === 'number' ? 1 : needle.length;
+    let n = 0;
+    for (let i = this.#input.indexOf(needle, this.#from); i !== -1 && i + step <= this.#to; i = this.#input.indexOf(needle, i + step)) n++;
+    return n;
   }
 }
 
-/** The document as text with its long base64 runs replaced by markers, and the runs. */
-function liftLongTexts(input: Buffer, start: number): { readonly text: string; readonly runs: readonly string[] } {
-  const whole = (): { text: string; runs: readonly string[] } => ({ text: input.toString('utf8', start), runs: [] });
+const CRLF = Buffer.from('\r\n', 'latin1');
+const WHITESPACE_BYTES = [0x20, 0x09, 0x0a, 0x0d] as const;
+/** How much of a long text head() and tail() decode at a time. */
+const LOOK_BYTES = 256;
+
+/** The element of a closing tag whose whole text is `long`: `text` is read from it on first use. */
+function deferredTextElement(
+  fields: Omit<XmlElement, 'text' | 'longText' | 'line' | 'column'>,
+  long: LongText,
+  line: number,
+  column: number,
+): XmlElement {
+  let text: string | undefined;
+  return {
+    ...fields,
+    get text(): string {
+      text ??= long.read().trim();
+      return text;
+    },
+    longText: long,
+    line,
+    column,
+  };
+}
+
+/** The texts lifted out of one document, swapped back into the text the parser reads. */
+class LiftedTexts {
+  readonly #runs: readonly LongText[];
+
+  constructor(runs: readonly LongText[]) {
+    this.#runs = runs;
+  }
+
+  /**
+   * `read` with its markers swapped back: a text that is one marker and nothing else (an element's
+   * whole content, e.g. an attachment payload) comes back as its LongText, unread; anything else as a
+   * string, with every marker replaced by its run (line ends normalised, as saxes would).
+   */
+  restore(read: string): string | LongText {
+    if (this.#runs.length === 0 || !read.includes(MARKER_OPEN)) return read;
+    const whole = WHOLE_MARKER.exec(read);
+    const alone = whole?.[1] === undefined ? undefined : this.#runs[Number(whole[1])];
+    if (alone !== undefined) return alone;
+    return read.replace(MARKER, (_marker, index: string) => this.#runs[Number(index)]?.read() ?? '');
+  }
+}
+
+/**
+ * The document as text with its long base64 runs replaced by markers, and the runs. The input is
+ * scanned as bytes (a window at a time through the alphabet), never decoded whole: a 67 MB packet is
+ * not also a 67 MB string.
+ */
+function liftLongTexts(input: Buffer, start: number): { readonly text: string; readonly runs: readonly LongText[] } {
+  const whole = (): { text: string; runs: readonly LongText[] } => ({ text: input.toString('utf8', start), runs: [] });
   if (input.length - start < LIFT_MIN || MARKER_BYTES.some((m) => input.includes(m))) return whole();
-  // Latin-1 maps byte i to character i: offsets found here are byte offsets, and the runs (ASCII)
-  // are their own UTF-8 text, taken as slices of this one-byte string without another copy.
-  const bytes = input.toString('latin1');
-  const runs: string[] = [];
+  const runs: LongText[] = [];
   const pieces: string[] = [];
   let copied = start;
-  for (let gt = bytes.indexOf('>', start); gt !== -1; ) {
+  for (let gt = input.indexOf(0x3e /* > */, start); gt !== -1; ) {
     const from = gt + 1;
-    BASE64_CONTINUES.lastIndex = from;
-    BASE64_CONTINUES.exec(bytes);
-    const to = BASE64_CONTINUES.lastIndex;
-    gt = bytes.indexOf('>', to);
-    if (to - from < LIFT_MIN || bytes.charCodeAt(to) !== 0x3c /* < */) continue;
-    const run = bytes.slice(from, to);
-    pieces.push(input.toString('utf8', copied, from), `${MARKER_OPEN}${runs.length}${MARKER_CLOSE}${'\n'.repeat(newlinesIn(run))}`);
+    const to = alphabetEnd(input, from);
+    gt = input.indexOf(0x3e, to);
+    if (to - from < LIFT_MIN || input[to] !== 0x3c /* < */) continue;
+    const run = new LongText(input, from, to);
+    pieces.push(input.toString('utf8', copied, from), `${MARKER_OPEN}${runs.length}${MARKER_CLOSE}${'\n'.repeat(newlinesIn(input, from, to))}`);
     runs.push(run);
     copied = to;
   }
@@ -430,15 +546,33 @@ function liftLongTexts(input: Buffer, start: number): { readonly text: string; r
   return { text: pieces.join(''), runs };
 }
 
-/** Line breaks as XML counts them (CRLF, CR and LF each end one line); indexOf runs at memchr speed. */
-function newlinesIn(run: string): number {
+/** First window of alphabetEnd: most texts after a '>' are short (a code, a name). */
+const ALPHABET_FIRST_WINDOW = 256;
+/** Later windows: big enough for few calls, small enough to be garbage at once. */
+const ALPHABET_WINDOW = 256 * 1024;
+
+/** The end of the run of base64-alphabet and whitespace bytes that starts at `from`. */
+function alphabetEnd(input: Buffer, from: number): number {
+  let window = ALPHABET_FIRST_WINDOW;
+  for (let at = from; ; at += window, window = ALPHABET_WINDOW) {
+    const end = Math.min(input.length, at + window);
+    // Latin-1 maps byte i to character i: the match length is a byte count.
+    BASE64_CONTINUES.lastIndex = 0;
+    BASE64_CONTINUES.exec(input.toString('latin1', at, end));
+    const stop = at + BASE64_CONTINUES.lastIndex;
+    if (stop < end || end === input.length) return stop;
+  }
+}
+
+/** Line breaks as XML counts them (CRLF, CR and LF each end one line) in input[from, to); indexOf runs at memchr speed. */
+function newlinesIn(input: Buffer, from: number, to: number): number {
   const count = (needle: string): number => {
     let n = 0;
-    for (let i = run.indexOf(needle); i !== -1; i = run.indexOf(needle, i + needle.length)) n++;
+    for (let i = input.indexOf(needle, from, 'latin1'); i !== -1 && i + needle.length <= to; i = input.indexOf(needle, i + needle.length, 'latin1')) n++;
     return n;
   };
   const lf = count('\n');
-  const cr = run.includes('\r') ? count('\r') : 0;
+  const cr = count('\r');
   return cr === 0 ? lf : lf + cr - count('\r\n');
 }
 
@@ -502,8 +636,9 @@ function splitName(
   return { prefix, local };
 }
 
-function joinText(pieces: readonly string[]): string {
+function joinText(pieces: readonly (string | LongText)[]): string {
+  const text = (piece: string | LongText | undefined): string => (piece instanceof LongText ? piece.read() : (piece ?? ''));
   if (pieces.length === 0) return '';
-  if (pieces.length === 1) return (pieces[0] ?? '').trim();
-  return pieces.join('').trim();
+  if (pieces.length === 1) return text(pieces[0]).trim();
+  return pieces.map(text).join('').trim();
 }

@@ -6,6 +6,12 @@
 // admitting statement itself (admit-packet.ts), so they commit with the packet — one commit per
 // packet instead of two.
 //
+// A large packet (a 50 MB attachment is 67 MB of base64) never crosses the Postgres connection as one
+// value: pg copies a parameter into its Bind message and reads a bytea back as hex text into a
+// doubling buffer, so one 67 MB payload cost 134 MB to write and about 700 MB to read back
+// (test/e2e/memory.test.ts). Above IN_STATEMENT_MAX_BYTES it is written by `put`, in PIECE_BYTES
+// pieces through a large object assembled by the server, and it is always read back in pieces.
+//
 // Both stores keep the bytes of recently admitted packets in memory (`remember`, bounded by bytes),
 // because the delivery that follows an admission usually runs on the same node a few milliseconds
 // later: reading 100 KB back from Postgres costs a round trip, a hex-encoded bytea (200 KB of text to
@@ -18,6 +24,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
+import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import { EdxError } from '../errors.ts';
 import type { Database } from './database.ts';
@@ -26,7 +33,7 @@ import type { Database } from './database.ts';
 export interface PayloadStore {
   /**
    * `fs` (a folder) or `postgres` (the `payloads` table of the gateway database: admission then
-   * writes the bytes in its own statement instead of calling `put`).
+   * writes the bytes in its own statement instead of calling `put`, up to IN_STATEMENT_MAX_BYTES).
    */
   readonly kind: 'fs' | 'postgres';
   /** Stores the bytes durably and returns their reference; storing the same bytes twice is a no-op. */
@@ -65,6 +72,21 @@ function verified(ref: string, bytes: Buffer): Buffer {
   return bytes;
 }
 
+/**
+ * Largest payload the admitting statement writes itself on Postgres (see writesInStatement); a
+ * larger one is written by `put` first, like the folder store's, and the admitting statement only
+ * references it. A crash between the two leaves an unreferenced payload, harmless (content addressed).
+ */
+export const IN_STATEMENT_MAX_BYTES = 8 * 1024 * 1024;
+
+/** Whether admission writes `byteLength` bytes in its own statement (true) or calls `put` before it. */
+export function writesInStatement(store: PayloadStore, byteLength: number): boolean {
+  return store.kind === 'postgres' && byteLength <= IN_STATEMENT_MAX_BYTES;
+}
+
+/** Piece size of the Postgres store's large reads and writes: what crosses the connection at a time. */
+const PIECE_BYTES = 1024 * 1024;
+
 /** Default memory budget of `remember`: about 1.5 s of 100 KB packets at 200/s. */
 export const DEFAULT_PAYLOAD_CACHE_BYTES = 32 * 1024 * 1024;
 
@@ -74,14 +96,23 @@ export interface PayloadStoreOptions {
   readonly cacheBytes?: number | undefined;
 }
 
+/** Most payloads held weakly at once (dead references are dropped on every `set`). */
+const WEAK_ENTRIES_MAX = 64;
+
 /**
  * Recently remembered payloads, least recently used dropped first, within a byte budget. The
  * buffers are the admitted ones themselves (no copy), so a cached large packet costs no second copy
  * while its request is still being answered.
+ *
+ * A payload larger than a quarter of the budget is not kept, only referenced weakly: its admitted
+ * buffer stays in memory anyway while its request is answered, and the delivery that starts a few
+ * milliseconds after the COMMIT usually finds it there instead of reading a second 67 MB copy. A
+ * WeakRef keeps it not a moment longer than the request does, so it costs the budget nothing.
  */
 class PayloadCache {
   readonly #budget: number;
   readonly #entries = new Map<string, Buffer>();
+  readonly #weak = new Map<string, WeakRef<Buffer>>();
   #size = 0;
 
   constructor(budget: number) {
@@ -89,7 +120,11 @@ class PayloadCache {
   }
 
   set(ref: string, bytes: Uint8Array): void {
-    if (bytes.byteLength > this.#budget / 4 || this.#entries.has(ref)) return;
+    if (this.#entries.has(ref)) return;
+    if (bytes.byteLength > this.#budget / 4) {
+      if (this.#budget > 0) this.#holdWeakly(ref, asBuffer(bytes));
+      return;
+    }
     // A small body is often a slice of Node's shared 8 KB pool: keeping the view would keep the whole
     // slab, beyond the budget's count. Such views are copied (cheap at that size); others are kept as is.
     const kept = bytes.buffer.byteLength > 2 * bytes.byteLength ? Buffer.from(bytes) : asBuffer(bytes);
@@ -108,8 +143,19 @@ class PayloadCache {
       // Most recently used goes last.
       this.#entries.delete(ref);
       this.#entries.set(ref, bytes);
+      return bytes;
     }
-    return bytes;
+    return this.#weak.get(ref)?.deref();
+  }
+
+  #holdWeakly(ref: string, bytes: Buffer): void {
+    for (const [other, weak] of this.#weak) if (weak.deref() === undefined) this.#weak.delete(other);
+    this.#weak.delete(ref);
+    this.#weak.set(ref, new WeakRef(bytes));
+    for (const oldest of this.#weak.keys()) {
+      if (this.#weak.size <= WEAK_ENTRIES_MAX) break;
+      this.#weak.delete(oldest);
+    }
   }
 }
 
@@ -213,6 +259,10 @@ export function createDbPayloadStore(db: Kysely<Database>, options: PayloadStore
     kind: 'postgres',
     async put(bytes) {
       const ref = payloadRef(bytes);
+      if (bytes.byteLength > IN_STATEMENT_MAX_BYTES) {
+        await putInPieces(db, ref, asBuffer(bytes));
+        return ref;
+      }
       await db
         .insertInto('payloads')
         .values({ sha256: ref, bytes: asBuffer(bytes), size_bytes: bytes.byteLength })
@@ -227,19 +277,79 @@ export function createDbPayloadStore(db: Kysely<Database>, options: PayloadStore
       checkRef(ref);
       const cached = cache.get(ref);
       if (cached !== undefined) return cached;
-      const row = await db.selectFrom('payloads').select('bytes').where('sha256', '=', ref).executeTakeFirst();
-      if (row === undefined) throw new EdxError('EDX_ERR_PAYLOAD_NOT_FOUND', `payload ${ref} is not in the payloads table.`);
-      return verified(ref, asBuffer(row.bytes));
+      const stored = await readStored(db, ref);
+      if (stored.bytes !== undefined) return verified(ref, stored.bytes);
+      // Pieces copied into one buffer of the final size: the only full copy the read makes.
+      const whole = Buffer.allocUnsafe(stored.size);
+      let offset = 0;
+      for await (const piece of readPieces(db, ref, stored.size)) offset += piece.copy(whole, offset);
+      return verified(ref, whole);
     },
     async stream(ref) {
-      // pg returns a bytea whole; the stream only spares callers a second code path.
-      return Readable.from([await this.get(ref)]);
+      checkRef(ref);
+      const cached = cache.get(ref);
+      if (cached !== undefined) return Readable.from([cached]);
+      const stored = await readStored(db, ref);
+      return Readable.from(stored.bytes === undefined ? readPieces(db, ref, stored.size) : [stored.bytes]);
     },
     async has(ref) {
       if (!REF.test(ref)) return false;
       if (cache.get(ref) !== undefined) return true;
-      const row = await db.selectFrom('payloads').select('sha256').where('sha256', '=', ref).executeTakeFirst();
-      return row !== undefined;
+      return storedInTable(db, ref);
     },
   };
+}
+
+async function storedInTable(db: Kysely<Database>, ref: string): Promise<boolean> {
+  const row = await db.selectFrom('payloads').select('sha256').where('sha256', '=', ref).executeTakeFirst();
+  return row !== undefined;
+}
+
+/** The size of a stored payload, and its bytes when it is small enough to come in one piece (one round trip, the common case). */
+async function readStored(db: Kysely<Database>, ref: string): Promise<{ readonly size: number; readonly bytes: Buffer | undefined }> {
+  const row = await db
+    .selectFrom('payloads')
+    .select(['size_bytes', sql<Uint8Array | null>`CASE WHEN size_bytes <= ${PIECE_BYTES}::bigint THEN bytes END`.as('bytes')])
+    .where('sha256', '=', ref)
+    .executeTakeFirst();
+  if (row === undefined) throw new EdxError('EDX_ERR_PAYLOAD_NOT_FOUND', `payload ${ref} is not in the payloads table.`);
+  return { size: Number(row.size_bytes), bytes: row.bytes === null ? undefined : asBuffer(row.bytes) };
+}
+
+/**
+ * A stored payload in PIECE_BYTES pieces, one query each. The column's storage is EXTERNAL
+ * (uncompressed), so Postgres reads only the TOAST chunks of each piece.
+ */
+async function* readPieces(db: Kysely<Database>, ref: string, size: number): AsyncGenerator<Buffer> {
+  for (let offset = 0; offset < size; offset += PIECE_BYTES) {
+    const row = await db
+      .selectFrom('payloads')
+      .select(sql<Uint8Array>`substring(bytes FROM ${offset + 1}::integer FOR ${PIECE_BYTES}::integer)`.as('piece'))
+      .where('sha256', '=', ref)
+      .executeTakeFirst();
+    if (row === undefined) throw new EdxError('EDX_ERR_PAYLOAD_NOT_FOUND', `payload ${ref} left the payloads table while it was read.`);
+    yield asBuffer(row.piece);
+  }
+}
+
+/**
+ * Writes a large payload in PIECE_BYTES pieces: into a large object, which the server then copies
+ * into the row and drops, all in one transaction, so only a piece at a time is in a Bind message.
+ */
+async function putInPieces(db: Kysely<Database>, ref: string, bytes: Buffer): Promise<void> {
+  // Storing the same bytes twice is a no-op; a re-posted large packet is not uploaded again.
+  if (await storedInTable(db, ref)) return;
+  await db.transaction().execute(async (trx) => {
+    const created = await sql<{ oid: number }>`SELECT lo_from_bytea(0, ${bytes.subarray(0, PIECE_BYTES)}::bytea) AS oid`.execute(trx);
+    const oid = created.rows[0]?.oid;
+    if (oid === undefined) throw new Error('lo_from_bytea returned no oid');
+    for (let offset = PIECE_BYTES; offset < bytes.byteLength; offset += PIECE_BYTES) {
+      await sql`SELECT lo_put(${oid}::oid, ${offset}::bigint, ${bytes.subarray(offset, offset + PIECE_BYTES)}::bytea)`.execute(trx);
+    }
+    await sql`
+      INSERT INTO payloads (sha256, bytes, size_bytes)
+      SELECT ${ref}::text, lo_get(${oid}::oid), ${bytes.byteLength}::bigint
+      ON CONFLICT (sha256) DO NOTHING`.execute(trx);
+    await sql`SELECT lo_unlink(${oid}::oid)`.execute(trx);
+  });
 }

@@ -2,6 +2,8 @@
 // about it: signature verdict, stage timings, deliveries) and GET /v1/packets/{packetId}/edxml (its
 // stored bytes) — for the sender and the recipients only, and the admin.
 
+import type { Readable } from 'node:stream';
+import { errorCodes } from 'fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { EdxError, issue } from '../../errors.ts';
 import { getPacketDetails, getPacketParties } from '../../store/queries/get-packet.ts';
@@ -83,6 +85,59 @@ const PACKET_SCHEMA = {
   },
 } as const;
 
+/**
+ * Reads a packet body into one Buffer, within the route's body limit. Fastify's `parseAs: 'buffer'`
+ * keeps every chunk until the end and then concatenates them, so a 67 MB packet took 134 MB at that
+ * moment (test/e2e/memory.test.ts); with a Content-Length, each chunk is copied into a buffer of that
+ * size as it arrives and can be collected at once. (allocUnsafe only reserves address space: a
+ * sender that announces 80 MB and sends less makes the process resident in what was sent.) Without
+ * one (chunked transfer), the chunks are concatenated as Fastify would. Errors are Fastify's own, so
+ * they map to the same problems as before (src/api/problem.ts).
+ */
+function readPacketBody(request: FastifyRequest, payload: Readable, done: (error: Error | null, body?: Buffer) => void): void {
+  const limit = request.routeOptions.bodyLimit;
+  const header = request.headers['content-length'];
+  const declared = header === undefined ? undefined : Number(header);
+  if (declared !== undefined && declared > limit) {
+    done(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
+    return;
+  }
+  const whole = declared !== undefined && Number.isSafeInteger(declared) && declared >= 0 ? Buffer.allocUnsafe(declared) : undefined;
+  const chunks: Buffer[] = [];
+  let received = 0;
+  const finish = (error: Error | null, body?: Buffer): void => {
+    payload.off('data', onData);
+    payload.off('end', onEnd);
+    payload.off('error', onEnd);
+    done(error, body);
+  };
+  function onData(chunk: Buffer | string): void {
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    if (received + bytes.length > limit) {
+      finish(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
+      return;
+    }
+    if (whole === undefined) chunks.push(bytes);
+    else if (received + bytes.length > whole.length) {
+      finish(new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH());
+      return;
+    } else bytes.copy(whole, received);
+    received += bytes.length;
+  }
+  function onEnd(error?: Error & { statusCode?: number }): void {
+    if (error !== undefined) {
+      // As Fastify does: a broken upload is the client's (400) unless the error says otherwise.
+      if (!(typeof error.statusCode === 'number' && error.statusCode >= 400)) error.statusCode = 400;
+      finish(error);
+    } else if (whole !== undefined && received !== whole.length) finish(new errorCodes.FST_ERR_CTP_INVALID_CONTENT_LENGTH());
+    else finish(null, whole ?? Buffer.concat(chunks, received));
+  }
+  payload.on('data', onData);
+  payload.on('end', onEnd);
+  payload.on('error', onEnd);
+  payload.resume();
+}
+
 /** onRequest hook: 503 with Retry-After while this node or the queue is over its budget. */
 function shedLoad(app: EdxApp): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
   return async (_request, reply) => {
@@ -99,7 +154,7 @@ function shedLoad(app: EdxApp): (request: FastifyRequest, reply: FastifyReply) =
 /** Registers the packet routes. */
 export function registerPacketRoutes(app: EdxApp): void {
   // Packets arrive as raw bytes: they are hashed, stored and delivered exactly as received.
-  app.addContentTypeParser([...PACKET_MEDIA_TYPES], { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser([...PACKET_MEDIA_TYPES], readPacketBody);
 
   app.post(
     '/v1/packets',

@@ -21,8 +21,9 @@
 // FROM the packet row it inserted, so on a duplicate (no row) none of them writes anything — no
 // orphan payload, delivery or event.
 //
-// When the payload store is a folder (the embedded default) the bytes are written and fsynced by
-// PayloadStore.put before the statement, so a committed packet never points at nothing; a duplicate
+// When the payload store is a folder (the embedded default), or the packet is too large for one
+// Bind message (writesInStatement, src/store/payloads.ts), the bytes are written (and, in a folder,
+// fsynced) by PayloadStore.put before the statement, so a committed packet never points at nothing; a duplicate
 // or conflicting post may then leave a file no packet references, which is harmless: files are named
 // by their sha256, the next post of the same bytes reuses it, and it is what a retention sweep of
 // unreferenced payloads would collect.
@@ -32,6 +33,7 @@ import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import { DELIVERIES_CHANNEL } from '../channels.ts';
 import type { Database, DeliveryState, PacketKind } from '../database.ts';
+import { writesInStatement } from '../payloads.ts';
 import type { PayloadStore } from '../payloads.ts';
 
 /** One recipient of a packet, already resolved through the directory. */
@@ -150,8 +152,9 @@ export async function admitPacket(db: Kysely<Database>, input: AdmitPacketInput)
   const packetId = randomUUID();
   const deadlineAt = new Date(input.receivedAt.getTime() + input.budgetMs);
   const payload = input.payload;
-  const inStatement = payload !== undefined && payload.store.kind === 'postgres';
-  // The folder store: durable (fsynced) before the statement that references the bytes commits.
+  const inStatement = payload !== undefined && writesInStatement(payload.store, payload.bytes.byteLength);
+  // The folder store, or a payload too large to go through one Bind message: durable before the
+  // statement that references the bytes commits.
   if (payload !== undefined && !inStatement) await payload.store.put(payload.bytes);
 
   const deliveries: AdmittedDelivery[] = input.recipients.map((r) => ({
