@@ -253,12 +253,14 @@ export function javaHashMapOrder(keys: readonly string[]): string[] {
 }
 
 /**
- * The signed-key order the SDK produces for a call with these params: its header map is keyed by
- * the prefixed names (systemid, timestamp, the call's keys, Content-Type), iterated as a HashMap.
+ * The signed-key order the SDK produces for a call with these params. Its header map is keyed by
+ * the plain names (systemid, timestamp, the call's keys, Content-Type, inserted in that order) and
+ * the prefix is added only when the map is serialised, so the HashMap iterates the plain names: that
+ * is what the capture shows (getAgenciesList signs `systemid;timestamp;Content-Type`, where the
+ * prefixed names would iterate as `Content-Type;timestamp;systemid`).
  */
 export function sdkSignedKeyOrder(params: readonly (readonly [string, string])[]): string[] {
-  const names = ['systemid', 'timestamp', ...params.map(([n]) => n), 'Content-Type'];
-  return javaHashMapOrder(names.map((n) => `${AXIS_HEADER_PREFIX}${n}`)).map((k) => k.slice(AXIS_HEADER_PREFIX.length));
+  return javaHashMapOrder(['systemid', 'timestamp', ...params.map(([n]) => n), 'Content-Type']);
 }
 
 /**

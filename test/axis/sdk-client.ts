@@ -8,7 +8,7 @@
 
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
-import { AXIS_HEADER_PREFIX, axisHmac, buildAxisHeaders, hashFileOf, javaHashMapOrder, sdkTimestamp, sendBodyOf } from '../../src/axis/wire.ts';
+import { axisHmac, buildAxisHeaders, hashFileOf, sdkSignedKeyOrder, sdkTimestamp, sendBodyOf } from '../../src/axis/wire.ts';
 import type { AxisOperation } from '../../src/axis/wire.ts';
 
 /** The fields every axis reply has, and the payloads of the operations. */
@@ -151,9 +151,8 @@ export class SdkClient {
 
   /** Builds, sends and reads one request. */
   async request(req: SdkRequest): Promise<SdkResponse> {
-    const names = ['systemid', 'timestamp', ...req.params.map(([n]) => n), 'Content-Type'];
-    // The SDK's map is keyed by the prefixed names it serialises; its iteration order is the JSON's.
-    const order = javaHashMapOrder(names.map((n) => `${AXIS_HEADER_PREFIX}${n}`)).map((k) => k.slice(AXIS_HEADER_PREFIX.length));
+    // The same order the axis client adapter signs in (one implementation, in src/axis/wire.ts).
+    const order = sdkSignedKeyOrder(req.params);
     const built = buildAxisHeaders({ systemid: this.#systemid, secret: this.#secret, timestamp: this.timestamp, contentType: req.contentType, params: req.params, order });
     let headers: [string, string][] = built.headers.map(([n, v]) => [n, v]);
     if (req.signHeaderOverride !== undefined) {

@@ -13,6 +13,7 @@ import {
   missingSignedKeys,
   readSignHeader,
   sdkTimestamp,
+  sdkSignedKeyOrder,
   sendBodyOf,
   signedValue,
   unpaddedHex,
@@ -162,9 +163,22 @@ t.test('building the headers of a request, as the SDK does', async (t) => {
   t.ok(reading.ok && missingSignedKeys(reading.map, 'updateStatus').length === 0, 'what it builds, the server reads');
 });
 
-t.test('the test client\'s Java HashMap order', async (t) => {
+t.test('the signed-key order is Java HashMap iteration over the plain names, as the SDK signs', async (t) => {
   t.equal(javaStringHash('hello'), 99162322, 'String.hashCode of "hello"');
   t.equal(javaStringHash(''), 0);
-  const order = javaHashMapOrder(['XroadVnpt-systemid', 'XroadVnpt-timestamp', 'XroadVnpt-Content-Type']);
-  t.same([...order].sort(), ['XroadVnpt-Content-Type', 'XroadVnpt-systemid', 'XroadVnpt-timestamp']);
+  // axis-wire.md records this one verbatim: getAgenciesList signs systemid;timestamp;Content-Type.
+  t.equal(sdkSignedKeyOrder([]).join(';'), 'systemid;timestamp;Content-Type', 'getAgenciesList, as captured');
+  // Iterating the prefixed names instead would give another order: the capture rules that reading out.
+  t.not(
+    javaHashMapOrder(['XroadVnpt-systemid', 'XroadVnpt-timestamp', 'XroadVnpt-Content-Type']).join(';'),
+    'XroadVnpt-systemid;XroadVnpt-timestamp;XroadVnpt-Content-Type',
+  );
+  // The other calls, from the SDK's own insertion order (systemid, timestamp, the call's keys, Content-Type).
+  const cases: [string, [string, string][], string][] = [
+    ['sendEdoc', [['servicetype', 'eDoc'], ['messagetype', 'edoc'], ['from', '000.00.15.H47'], ['hash-file', 'ab']], 'systemid;servicetype;messagetype;hash-file;from;timestamp;Content-Type'],
+    ['getReceivedEdocList', [['servicetype', 'eDoc'], ['messagetype', 'edoc']], 'systemid;servicetype;messagetype;timestamp;Content-Type'],
+    ['getEdoc', [['docId', '1'], ['filePath', 'tmp']], 'systemid;docId;filePath;timestamp;Content-Type'],
+    ['updateStatus', [['docId', '1'], ['status', 'done']], 'systemid;docId;timestamp;status;Content-Type'],
+  ];
+  for (const [operation, params, expected] of cases) t.equal(sdkSignedKeyOrder(params).join(';'), expected, operation);
 });
