@@ -20,7 +20,10 @@ import type { StatusCode } from '../../src/edxml/codes.ts';
 import { newClientToken } from '../../src/gateway/demo-seed.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import type { StoreDialect } from '../../src/store/open-store.ts';
+import type { DeliveryState } from '../../src/store/database.ts';
 import { insertPeerRoute, putRoutePattern, putUpstreamRoute } from '../../src/store/queries/federation-links.ts';
+import { listDeliveries } from '../../src/store/queries/list-deliveries.ts';
+import type { DeliverySummary } from '../../src/store/queries/list-deliveries.ts';
 import { testDatabase } from '../helpers/database.ts';
 import type { TestDatabase, Teardown } from '../helpers/database.ts';
 
@@ -58,12 +61,35 @@ export interface FederationNode {
   readonly url: string;
   /** The running app; throws while stopped. */
   app(): EdxApp;
-  /** Closes the app (the database stays); idempotent. */
-  stop(): Promise<void>;
-  /** Builds and starts the app again on the same port and database. */
+  /** Closes the app (the database stays); idempotent. Clean by default; see StopOptions for `abrupt`. */
+  stop(options?: StopOptions): Promise<void>;
+  /** Builds and starts the app again on the same port and database (its links are rows there, so they come back with it). */
   start(): Promise<void>;
+  /** True between a start and a stop. */
+  readonly running: boolean;
   /** The /v1 bearer token of an office system acting for `agency` on this node. */
   token(agency: string): string;
+}
+
+/**
+ * How a node stops. Clean (the default) is the gateway's own shutdown, an operator's restart: it
+ * stops listening, answers requests arriving meanwhile with 503 (transient for the far side), lets
+ * the requests in flight finish and drains its deliveries. `abrupt` first cuts every open connection
+ * to it, so the callers' requests in flight fail as they do when the process dies or the network
+ * drops — with the work behind them possibly committed (an admission whose OK never reached P1, an
+ * updateStatus that never reached the poller): the far side must retry, and the receiver must find
+ * the duplicate. It is not a crash of N's own process: its handlers and workers still finish what
+ * they had begun in this process (a crash's expired leases are delivery-service tests' business).
+ */
+export interface StopOptions {
+  readonly abrupt?: boolean;
+}
+
+/** How long start() waits for its old port to be free again (another process may hold it briefly). */
+const SAME_PORT_WAIT_MS = 10_000;
+
+function isAddressInUse(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && 'code' in error && error.code === 'EADDRINUSE';
 }
 
 /** The running federation. */
@@ -152,18 +178,42 @@ export async function startFederation(t: Teardown, options: FederationHarnessOpt
         if (app === undefined) throw new Error(`${name} is stopped`);
         return app;
       },
-      async stop(): Promise<void> {
+      get running(): boolean {
+        return app !== undefined;
+      },
+      async stop(stopOptions: StopOptions = {}): Promise<void> {
         const running = app;
         app = undefined;
-        await running?.close();
+        if (running === undefined) return;
+        if (stopOptions.abrupt === true) {
+          // No new connections first, so a caller whose request is cut cannot reconnect and be
+          // served; Fastify's own server.close() later tolerates the server being closed already.
+          running.server.close();
+          running.server.closeAllConnections();
+        }
+        await running.close();
       },
       async listen(at: number): Promise<void> {
         if (app !== undefined) return;
         const logger = createLogger({ log: { level: logLevel } }).child({ node: name });
-        const built = await buildApp(db.config, { store: db.store, logger, processMetrics: false, startWorkers: true });
-        await built.listen({ host: '127.0.0.1', port: at });
-        port = (built.server.address() as AddressInfo).port;
-        app = built;
+        // The same port as before a stop: the links name it. Another process may have taken it as an
+        // ephemeral port meanwhile; it is usually free again within a moment. A Fastify app whose
+        // listen failed is not listened again: each try builds its own.
+        const deadline = Date.now() + SAME_PORT_WAIT_MS;
+        for (;;) {
+          const built = await buildApp(db.config, { store: db.store, logger, processMetrics: false, startWorkers: true });
+          try {
+            await built.listen({ host: '127.0.0.1', port: at });
+          } catch (error) {
+            await built.close();
+            if (at === 0 || !isAddressInUse(error) || Date.now() > deadline) throw error;
+            await new Promise((resolve) => setTimeout(resolve, 200));
+            continue;
+          }
+          port = (built.server.address() as AddressInfo).port;
+          app = built;
+          return;
+        }
       },
       async start(): Promise<void> {
         await node.listen(port);
@@ -298,13 +348,44 @@ export function office(node: FederationNode, agency: string) {
 /** An office system (the return type of `office`). */
 export type Office = ReturnType<typeof office>;
 
+// --- Deliveries: what a node's store holds ----------------------------------------------------------
+
+/** Filters of deliveriesOf. */
+export interface DeliveryFilter {
+  readonly state?: DeliveryState;
+  readonly recipient?: string;
+}
+
+/**
+ * Every delivery of `node` matching `filter`, oldest first, as GET /v1/deliveries lists them (the same
+ * query; the harness sets no admin token). Read from the store, so it answers while the node is stopped.
+ */
+export async function deliveriesOf(node: FederationNode, filter: DeliveryFilter = {}): Promise<readonly DeliverySummary[]> {
+  const all: DeliverySummary[] = [];
+  let cursor: string | undefined;
+  for (;;) {
+    const page = await listDeliveries(node.db.store.db, { ...filter, cursor, limit: 500 });
+    all.push(...page.items);
+    if (!page.hasMore || page.nextCursor === null) return all;
+    cursor = page.nextCursor;
+  }
+}
+
 // --- Packets ---------------------------------------------------------------------------------------
 
 let serial = 0;
+/**
+ * The default CodeNumber: this process's start and a serial, fixed width, 11 characters (the
+ * standard's limit) — unique for a million documents per process. The pid, the time and a bare
+ * serial run together used to pass 11 characters at the hundredth document (refused with
+ * EDX_ERR_FIELD_TOO_LONG: the outage test posts ~120) and could repeat one (time 5 then serial 12,
+ * and time 51 then serial 2, run together the same).
+ */
+const NUMBER_PREFIX = String(Date.now() % 100_000).padStart(5, '0');
 
 /** A document from `from` to `to`; `number` makes its DocumentId (unique per call by default). */
 export function federationDocument(from: string, to: readonly string[], options: { readonly number?: string; readonly subject?: string; readonly revokes?: boolean } = {}): Buffer {
-  const number = options.number ?? `${process.pid % 10000}${Date.now() % 100000}${++serial}`;
+  const number = options.number ?? `${NUMBER_PREFIX}${String(++serial % 1_000_000).padStart(6, '0')}`;
   const documentId = `${from},2025/03/05,${number}/SLĐTBXH-VP`;
   const packet: DocumentPacket = {
     kind: 'document',

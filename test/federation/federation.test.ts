@@ -10,6 +10,9 @@ import { runScenario } from './scenario.ts';
 
 const { P1_SENDER, P2_RECIPIENT, N_RECIPIENT } = AGENCIES;
 const kinds: StoreDialect[] = postgresAvailable() ? ['postgres', 'pglite'] : ['pglite'];
+// Four variants of about 10 s each when the machine is quiet; under the suite's parallel load (three
+// gateways per variant, PGlite's start-up) they have taken over the default 120 s of a file.
+t.setTimeout(kinds.length * 2 * 90_000);
 
 for (const kind of kinds) {
   for (const mode of ['callback', 'poll'] as const satisfies readonly LinkMode[]) {
