@@ -15,6 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { AGENCIES, federationDocument, office, startFederation } from '../test/federation/federation-harness.ts';
 import type { FederationHarness, LinkMode } from '../test/federation/federation-harness.ts';
+import { formatTable } from '../src/cli/command.ts';
 import { openLoop } from './lib/open-loop.ts';
 import { ms, summarize } from './lib/stats.ts';
 import type { LatencySummary } from './lib/stats.ts';
@@ -181,9 +182,7 @@ function table(reports: readonly ModeReport[]): string {
     ms(r.postAnswered.p99),
     r.targetMet ? 'met' : 'NOT met',
   ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ');
-  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+  return formatTable(header, rows).trimEnd();
 }
 
 async function main(argv: readonly string[]): Promise<number> {
