@@ -29,13 +29,15 @@ const POST_EVERY_MS = 500;
 /** Safety net for the recovery (not a speed assertion): everything delivered and confirmed by then. */
 const RECOVERY_WAIT_MS = 180_000;
 
-// One variant per machine: Postgres with polling when DATABASE_URL is set, else PGlite with callbacks.
-// Both passed on a quiet machine; under the full suite's load in CI the PGlite/callback run once
-// left P1's circuit of national refusing every delivery for the 180 s after N returned (75 of 121
-// documents through, then "circuit of route national is open" on all the rest), which looks like a
-// half-open trial that never ended — under investigation, and not hidden: it still runs without Postgres.
+// Both variants whenever Postgres is reachable. The PGlite/callback one once failed under the full
+// suite's load: after N returned, P1's circuit of national stayed open for good, because every
+// half-open trial was a late delivery and got only the 250 ms floor, which a just-restarted N under
+// load could not answer in. Late deliveries now get a whole budget (deliveryTimeoutMs).
 const variants: readonly { readonly kind: StoreDialect; readonly mode: LinkMode }[] = postgresAvailable()
-  ? [{ kind: 'postgres', mode: 'poll' }]
+  ? [
+      { kind: 'postgres', mode: 'poll' },
+      { kind: 'pglite', mode: 'callback' },
+    ]
   : [{ kind: 'pglite', mode: 'callback' }];
 
 // Each variant: ~10 s to start, the outage, then the recovery; the file's budget covers both variants.

@@ -23,8 +23,14 @@ import { SIGNATURE_HEADER, TIMESTAMP_HEADER, signWebhook } from './signature.ts'
 
 /** Tuning of the webhook adapter; the defaults suit the 5-second budget. */
 export interface WebhookOptions {
-  /** Least time an attempt gets even when the deadline has passed, so a late delivery still gets a real try. */
+  /** Least time an attempt gets when only a sliver of the budget is left. */
   readonly minTimeoutMs?: number | undefined;
+  /**
+   * Time an attempt gets once the deadline has passed. The budget is already missed, so what matters
+   * now is that the attempt can succeed: a short timeout here fails every retry (and every half-open
+   * trial of the route's circuit) against a far side that is merely slow, and the route never recovers.
+   */
+  readonly lateTimeoutMs?: number | undefined;
   /**
    * Slowest upload rate an attempt is allowed: the body always gets `bytes / rate` to travel. Without it
    * a 67 MB packet, which no link below about 110 Mbit/s can move in 5 s, would time out on every retry.
@@ -34,15 +40,23 @@ export interface WebhookOptions {
 
 /** Default least time per attempt. */
 export const DEFAULT_MIN_TIMEOUT_MS = 250;
+/** Default time of an attempt made after the deadline: one whole budget. */
+export const DEFAULT_LATE_TIMEOUT_MS = 5000;
 /** Default slowest upload rate allowed: 1 MiB/s, about 8 Mbit/s. */
 export const DEFAULT_MIN_UPLOAD_BYTES_PER_SEC = 1024 * 1024;
 
-/** Timeout of one attempt: the budget left until the deadline, never below what a real try needs. */
+/**
+ * Timeout of one attempt: the budget left until the deadline, never below what a real try needs;
+ * once the deadline has passed, a whole late-attempt timeout.
+ */
 export function deliveryTimeoutMs(deadline: Date, now: Date, bodyBytes: number, options: WebhookOptions = {}): number {
   const minTimeout = options.minTimeoutMs ?? DEFAULT_MIN_TIMEOUT_MS;
+  const lateTimeout = options.lateTimeoutMs ?? DEFAULT_LATE_TIMEOUT_MS;
   const rate = options.minUploadBytesPerSec ?? DEFAULT_MIN_UPLOAD_BYTES_PER_SEC;
-  const floor = Math.max(minTimeout, Math.ceil((bodyBytes * 1000) / rate));
-  return Math.max(deadline.getTime() - now.getTime(), floor);
+  const travelMs = Math.ceil((bodyBytes * 1000) / rate);
+  const leftMs = deadline.getTime() - now.getTime();
+  if (leftMs <= 0) return Math.max(lateTimeout, travelMs);
+  return Math.max(leftMs, minTimeout, travelMs);
 }
 
 /** Header names of a webhook request (besides the signature and timestamp, see signature.ts). */
