@@ -18,6 +18,7 @@ export {
 } from './validate.ts';
 export type { ValidateOptions } from './validate.ts';
 export { decodePacket } from './decode.ts';
+export { ParsedPackets } from './parsed-packets.ts';
 export type { DecodeOptions } from './decode.ts';
 export { buildPacket, buildPacketBuffer, XML_PROLOG } from './build.ts';
 export { DEFAULT_XML_LIMITS } from './xml.ts';

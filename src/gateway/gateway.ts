@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.ts';
 import { DeliveryService } from '../delivery/delivery-service.ts';
+import { ParsedPackets } from '../edxml/parsed-packets.ts';
 import type { WorkersStatus } from '../delivery/delivery-service.ts';
 import { createLogger } from '../observability/logger.ts';
 import { createMetrics } from '../observability/metrics.ts';
@@ -106,6 +107,8 @@ export class Gateway {
     });
     this.auth = new ClientAuth(store, { adminToken: config.admin.token });
     const d = config.delivery;
+    // Intake's parse of each packet, reused by the forwarding signer for the same bytes.
+    const parsedPackets = new ParsedPackets();
     this.delivery = new DeliveryService(
       {
         workers: d.workers,
@@ -127,7 +130,7 @@ export class Gateway {
         nodeId: this.nodeId,
         // A pushed document has reached its recipient: its sender gets 01 on the recipient's behalf.
         onReached: (deliveryId, delivery) => this.tracker.arrived(deliveryId, delivery),
-        signer: signingKey === undefined ? undefined : new ForwardSigner(signingKey, trust.gatewayAgency),
+        signer: signingKey === undefined ? undefined : new ForwardSigner(signingKey, trust.gatewayAgency, parsedPackets),
       },
     );
     this.events = new EventDispatcher({ db: store.db, logger }, { pollIntervalMs: config.tracking.eventsPollIntervalMs });
@@ -149,6 +152,7 @@ export class Gateway {
       nodeId: this.nodeId,
       tracker: this.tracker,
       trust,
+      parsedPackets,
       // NOTIFY reaches every node after COMMIT; this node's own workers are woken without the round trip.
       onAdmitted: (packet) => this.#admitted(packet),
     });

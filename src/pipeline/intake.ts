@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { parsePacket } from '../edxml/parse.ts';
 import type { ParseOptions } from '../edxml/parse.ts';
+import type { ParsedPackets } from '../edxml/parsed-packets.ts';
 import { validatePacket } from '../edxml/validate.ts';
 import type { ValidateOptions } from '../edxml/validate.ts';
 import { documentIdOf, senderOf } from '../edxml/model.ts';
@@ -106,6 +107,8 @@ export interface IntakeDeps {
   /** Where the tracker intake makes logs (default: the request's logger is not reachable there). */
   readonly logger?: Logger | undefined;
   readonly parseOptions?: ParseOptions | undefined;
+  /** Where intake leaves the model of each packet it parsed, for the forwarding signer to reuse. */
+  readonly parsedPackets?: ParsedPackets | undefined;
   /** Validation options except `now`, which is the request's arrival. */
   readonly validateOptions?: Partial<Omit<ValidateOptions, 'now'>> | undefined;
 }
@@ -150,6 +153,7 @@ export class Intake {
       }
       const parsed = parsePacket(bytes, deps.parseOptions);
       if (!parsed.ok) throw EdxError.fromIssues(parsed.issues);
+      deps.parsedPackets?.remember(bytes, parsed.value);
       return parsed;
     });
     const packet = decoded.value;

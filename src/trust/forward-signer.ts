@@ -8,7 +8,7 @@
 import { buildPacketBuffer } from '../edxml/build.ts';
 import { formatTimestamp } from '../edxml/dates.ts';
 import type { Packet } from '../edxml/model.ts';
-import { parsePacket } from '../edxml/parse.ts';
+import { ParsedPackets } from '../edxml/parsed-packets.ts';
 import type { Result } from '../errors.ts';
 import { trySignPacket } from './dsig/sign.ts';
 import type { SigningKey } from './types.ts';
@@ -17,16 +17,21 @@ import type { SigningKey } from './types.ts';
 export class ForwardSigner {
   readonly #key: SigningKey;
   readonly #gatewayAgency: string | undefined;
+  readonly #parsed: ParsedPackets;
 
-  /** `gatewayAgency`: the code written in the added TraceHeader; none is added without one. */
-  constructor(key: SigningKey, gatewayAgency: string | undefined) {
+  /**
+   * `gatewayAgency`: the code written in the added TraceHeader; none is added without one.
+   * `parsed`: the models intake already made, so a packet just admitted is not parsed twice.
+   */
+  constructor(key: SigningKey, gatewayAgency: string | undefined, parsed: ParsedPackets = new ParsedPackets()) {
     this.#key = key;
     this.#gatewayAgency = gatewayAgency;
+    this.#parsed = parsed;
   }
 
   /** The packet as this gateway forwards it, signed at `at`. */
   prepare(bytes: Buffer, at: Date): Result<Buffer> {
-    const parsed = parsePacket(bytes);
+    const parsed = this.#parsed.parse(bytes);
     if (!parsed.ok) return { ok: false, issues: parsed.issues };
     const unsigned = buildPacketBuffer(this.#withTrace(parsed.value, at));
     return trySignPacket(unsigned, this.#key);
