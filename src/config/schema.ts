@@ -98,6 +98,13 @@ export const CONFIG_SCHEMA = {
       default: true,
       doc: 'Run queries as named prepared statements (planned once per connection); set false behind a pooler that does not support them, such as PgBouncer before 1.21 in transaction mode.',
     },
+    planCacheMode: {
+      type: 'enum',
+      env: 'DATABASE_PLAN_CACHE_MODE',
+      values: ['force_generic_plan', 'auto', 'force_custom_plan'],
+      default: 'force_generic_plan',
+      doc: "Postgres plan_cache_mode of the pool's sessions. The default plans each prepared statement once; `auto` lets Postgres re-plan a statement on every execution when it judges its generic plan costlier, which it does for the admitting statement (see docs/benchmarks.md).",
+    },
   },
   log: {
     level: { type: 'enum', env: 'LOG_LEVEL', values: LOG_LEVELS, default: 'info', doc: 'pino log level.' },

@@ -78,12 +78,26 @@ const PG_TYPES: pg.CustomTypesConfig = {
 export async function openStore(config: Pick<Config, 'store'>, options: OpenStoreOptions = {}): Promise<Store> {
   const url = config.store.databaseUrl;
   return url !== undefined
-    ? openPostgres(url, config.store.poolSize, config.store.preparedStatements, options)
+    ? openPostgres(url, config.store, options)
     : openPGlite(config.store.dataDir);
 }
 
-async function openPostgres(url: string, poolSize: number, prepared: boolean, options: OpenStoreOptions): Promise<Store> {
-  const connection = { connectionString: url, application_name: 'edxgate', types: PG_TYPES, options: '-c TimeZone=UTC' };
+async function openPostgres(
+  url: string,
+  settings: Pick<Config['store'], 'poolSize' | 'preparedStatements' | 'planCacheMode'>,
+  options: OpenStoreOptions,
+): Promise<Store> {
+  const { poolSize, preparedStatements: prepared, planCacheMode } = settings;
+  // plan_cache_mode: under `auto`, Postgres kept a custom plan for the admitting statements (their
+  // recipients go in as arrays, whose length a generic plan has to guess), so every admission was
+  // planned anew — 0.9 ms of a 1.8 ms execution. bench small at 150/s on the 2-core machine: Postgres
+  // CPU per packet 4.40 → 3.10 ms, end-to-end p99 81 → 40 ms with force_generic_plan.
+  const connection = {
+    connectionString: url,
+    application_name: 'edxgate',
+    types: PG_TYPES,
+    options: `-c TimeZone=UTC -c plan_cache_mode=${planCacheMode}`,
+  };
   // Named apart so operators (and the reconnect test) can tell the LISTEN connection from the pool.
   const listener = new PgListener({ ...connection, application_name: 'edxgate-listener' }, options.log);
   const pool = new pg.Pool({ ...connection, max: poolSize });

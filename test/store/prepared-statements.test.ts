@@ -47,3 +47,24 @@ t.test('DATABASE_PREPARED_STATEMENTS=false runs every query unnamed', { skip: !p
     select count(*)::int as count from pg_prepared_statements where statement like '%unprepared test%' and statement not like '%pg_prepared%'`.execute(db);
   t.equal(rows[0]?.count, 0);
 });
+
+t.test('the pool plans prepared statements once (DATABASE_PLAN_CACHE_MODE, default force_generic_plan)', { skip: !postgresAvailable() && 'needs DATABASE_URL' }, async (t) => {
+  const database = await testDatabase(t, { kind: 'postgres', config: { store: { poolSize: 1 } } });
+  const db = database.store.db;
+  const { rows: mode } = await sql<{ plan_cache_mode: string }>`show plan_cache_mode`.execute(db);
+  t.equal(mode[0]?.plan_cache_mode, 'force_generic_plan');
+  // An array parameter, as the admitting statement has: under `auto` Postgres plans it per execution.
+  for (const ids of [[1], [1, 2], [3], [4, 5, 6]]) {
+    await sql`select count(*) from unnest(${ids}::int[]) as u(id) /* plan-cache test */`.execute(db);
+  }
+  const { rows } = await sql<{ generic_plans: number; custom_plans: number }>`
+    select generic_plans::int, custom_plans::int from pg_prepared_statements
+    where statement like '%plan-cache test%' and statement not like '%pg_prepared_statements%'`.execute(db);
+  t.same(rows, [{ generic_plans: 4, custom_plans: 0 }], 'four executions, one generic plan, no custom planning');
+});
+
+t.test('DATABASE_PLAN_CACHE_MODE=auto leaves the choice to Postgres', { skip: !postgresAvailable() && 'needs DATABASE_URL' }, async (t) => {
+  const database = await testDatabase(t, { kind: 'postgres', config: { store: { poolSize: 1, planCacheMode: 'auto' } } });
+  const { rows } = await sql<{ plan_cache_mode: string }>`show plan_cache_mode`.execute(database.store.db);
+  t.equal(rows[0]?.plan_cache_mode, 'auto');
+});
