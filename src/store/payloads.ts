@@ -39,15 +39,18 @@ export interface PayloadStore {
   /** Stores the bytes durably and returns their reference; storing the same bytes twice is a no-op. */
   put(bytes: Uint8Array): Promise<string>;
   /**
-   * Keeps bytes that are already durable under `ref` (checked by the caller) in memory for the reads
-   * that follow soon, within a byte budget; optional, and never a substitute for storing them.
+   * Keeps the bytes of `ref` (their sha256, checked by the caller) in memory for the reads that
+   * follow soon, within a byte budget; optional, and never a substitute for storing them. It may be
+   * called before they are durable (admission does, so a delivery claimed at the COMMIT finds them):
+   * `get` and `stream` are only asked for references a committed row names, and `has` answers from
+   * storage alone.
    */
   remember?(ref: string, bytes: Uint8Array): void;
   /** The bytes of a reference, checked against it; EDX_ERR_PAYLOAD_NOT_FOUND / _CORRUPT otherwise. */
   get(ref: string): Promise<Buffer>;
   /** The bytes as a stream (not re-hashed), for sending a large packet without a second copy. */
   stream(ref: string): Promise<Readable>;
-  /** True when the reference is stored. */
+  /** True when the reference is stored (durably: the memory cache does not count). */
   has(ref: string): Promise<boolean>;
 }
 
@@ -237,7 +240,7 @@ export function createFsPayloadStore(root: string, options: PayloadStoreOptions 
       return createReadStream(path);
     },
     async has(ref) {
-      return REF.test(ref) && (cache.get(ref) !== undefined || exists(pathOf(ref)));
+      return REF.test(ref) && exists(pathOf(ref));
     },
   };
 }
@@ -294,7 +297,6 @@ export function createDbPayloadStore(db: Kysely<Database>, options: PayloadStore
     },
     async has(ref) {
       if (!REF.test(ref)) return false;
-      if (cache.get(ref) !== undefined) return true;
       return storedInTable(db, ref);
     },
   };

@@ -37,6 +37,17 @@ function contract(name: string, make: () => Promise<PayloadStore>): void {
     t.ok((await store.get(ref)).equals(Buffer.from(view)));
   });
 
+  t.test(`${name}: remembered bytes serve reads, but only stored ones count as stored`, async (t) => {
+    const store = await make();
+    const bytes = randomBytes(4096);
+    const ref = payloadRef(bytes);
+    store.remember?.(ref, bytes);
+    t.ok((await store.get(ref)).equals(bytes), 'get answers from memory');
+    t.equal(await store.has(ref), false, 'has: remembered before being stored is not stored');
+    await store.put(bytes);
+    t.equal(await store.has(ref), true, 'has: stored');
+  });
+
   t.test(`${name}: unknown and malformed references`, async (t) => {
     const store = await make();
     const unknown = 'a'.repeat(64);
