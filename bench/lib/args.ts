@@ -29,6 +29,8 @@ export interface BenchOptions {
   readonly label: string;
   readonly logLevel: string;
   readonly env: Readonly<Record<string, string>>;
+  /** Node flags for the gateway process beyond those of `npm start` (which it always gets). */
+  readonly nodeFlags: readonly string[];
   readonly keep: boolean;
   readonly waitIdleS: number;
   readonly profile: boolean;
@@ -60,6 +62,7 @@ export function usage(scenarios: readonly { readonly name: string; readonly desc
     '  --label TEXT          a label kept in the report and its file name',
     '  --log-level LEVEL     the gateway\'s LOG_LEVEL (info)',
     '  --env KEY=VALUE       any other gateway setting (repeatable)',
+    '  --node-flag=FLAG      a Node/V8 flag for the gateway on top of npm start\'s, e.g. --node-flag=--max-semi-space-size=64 (repeatable)',
     '  --keep                keep the database afterwards',
     '  --wait-idle S         wait up to S seconds for the machine to be idle first (120)',
     '  --profile             V8 CPU profile of the gateway into bench/results/profiles/',
@@ -107,6 +110,7 @@ export function parseBenchArgs(argv: readonly string[], scenarios: readonly stri
         label: { type: 'string', default: '' },
         'log-level': { type: 'string', default: 'info' },
         env: { type: 'string', multiple: true, default: [] },
+        'node-flag': { type: 'string', multiple: true, default: [] },
         keep: { type: 'boolean', default: false },
         'wait-idle': { type: 'string' },
         profile: { type: 'boolean', default: false },
@@ -128,6 +132,7 @@ export function parseBenchArgs(argv: readonly string[], scenarios: readonly stri
       if (eq <= 0) throw new Error(`--env takes KEY=VALUE, not ${JSON.stringify(pair)}`);
       env[pair.slice(0, eq)] = pair.slice(eq + 1);
     }
+    for (const flag of values['node-flag']) if (!/^--[\w-]+(=\S+)?$/.test(flag)) throw new Error(`--node-flag takes one flag such as --max-semi-space-size=64, not ${JSON.stringify(flag)}`);
     const saturate = values.saturate;
     const p99LimitMs = number('p99-limit', values['p99-limit'], positive, 'a positive number of ms');
     if (p99LimitMs !== undefined && !saturate) throw new Error('--p99-limit applies to --saturate only');
@@ -151,6 +156,7 @@ export function parseBenchArgs(argv: readonly string[], scenarios: readonly stri
         label: values.label,
         logLevel: values['log-level'],
         env,
+        nodeFlags: values['node-flag'],
         keep: values.keep,
         waitIdleS: number('wait-idle', values['wait-idle'], nonNegative, 'zero or more seconds') ?? 120,
         profile: values.profile,

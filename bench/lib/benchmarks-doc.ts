@@ -115,6 +115,19 @@ export function renderSection(reports: readonly BenchReport[], chartPath: string
       }
     }
   }
+  const withRuntime = reports.filter((r) => r.gateway.runtime !== undefined);
+  if (withRuntime.length > 0) {
+    lines.push('', "The gateway's runtime in the same runs, from its /metrics (GC time per packet; GC pauses of 10 ms or more; how late the event loop ran a timer, ms):", '');
+    lines.push('| scenario | database | node flags | GC ms per packet: scavenges / mark-compact | GC pauses ≥ 10 ms | event-loop delay p99 | max |', '|---|---|---|---:|---:|---:|---:|');
+    for (const r of withRuntime) {
+      const rt = r.gateway.runtime;
+      const gc = rt?.gcMsPerPacket;
+      const flags = (r.options.nodeFlags ?? []).map((f) => `\`${f}\``).join(' ') || '–';
+      lines.push(
+        `| ${r.scenario} | ${db(r)} | ${flags} | ${num(gc?.minor)} / ${num(gc === undefined ? undefined : gc.major + gc.incremental)} | ${rt?.gcPausesOver10Ms ?? '–'} | ${num(rt?.eventLoopDelayP99Ms, 1)} | ${num(rt?.eventLoopDelayMaxMs, 1)} |`,
+      );
+    }
+  }
   lines.push('', "Against this machine's ceilings, measured in the same run with the same bodies at the same rate: a bare Fastify route, and bare inserts of the same rows (packet, payload, deliveries, event; one statement per packet).", '');
   lines.push(
     '| scenario | database | bare Fastify p99 / CPU | bare store p99 / CPU (client + Postgres) | gateway + Postgres CPU | bare CPU | gateway share of the CPU-bound rate | CPU-bound rate gateway / bare | one gateway event loop, a core to itself | post → 202 p99 over bare receive + store |',

@@ -6,6 +6,7 @@ import type { StoreDialect } from '../../src/store/open-store.ts';
 import type { GatewayRecord } from './bench-database.ts';
 import type { MachineInfo } from './machine.ts';
 import type { PhaseSummary } from './phase-summary.ts';
+import type { RuntimeFigures } from './runtime-window.ts';
 import type { RampResult, StepVerdict } from './saturation.ts';
 import { ms } from './stats.ts';
 import type { LatencySummary } from './stats.ts';
@@ -35,6 +36,8 @@ export interface StepFigures {
   readonly streams?: Readonly<Record<string, PhaseSummary>> | undefined;
   readonly cpu: CpuFigures;
   readonly peakRssMiB: number | undefined;
+  /** The gateway's GC time and event-loop delay over the window (gateway steps only). */
+  readonly runtime?: RuntimeFigures | undefined;
   /** Saturation steps only. */
   readonly verdict?: StepVerdict | undefined;
 }
@@ -122,6 +125,8 @@ export interface BenchReport {
     readonly signed: boolean;
     readonly urgentRate: number | undefined;
     readonly logLevel: string;
+    /** The gateway's Node flags: `npm start`'s and any --node-flag (absent in reports made before them). */
+    readonly nodeFlags?: readonly string[] | undefined;
     readonly env: Readonly<Record<string, string>>;
   };
   readonly gateway: GatewayFigures;
@@ -194,6 +199,15 @@ function cpuLine(cpu: CpuFigures, server: string): string {
   );
 }
 
+function runtimeLine(r: RuntimeFigures): string {
+  const gc = r.gcMsPerPacket;
+  const gcTotal = gc === undefined ? undefined : gc.minor + gc.major + gc.incremental;
+  return (
+    `gateway runtime: GC ${num(gcTotal)} ms per packet (scavenges ${num(gc?.minor)}, mark-compact ${num(gc === undefined ? undefined : gc.major + gc.incremental)}), ` +
+    `${r.gcPausesOver10Ms ?? '–'} pauses ≥ 10 ms; event-loop delay p99 ${num(r.eventLoopDelayP99Ms, 1)} ms, max ${num(r.eventLoopDelayMaxMs, 1)} ms`
+  );
+}
+
 /** The report as the terminal table. */
 export function renderReport(report: BenchReport): string {
   const o = report.options;
@@ -208,6 +222,7 @@ export function renderReport(report: BenchReport): string {
     `${report.machine.cpus} × ${report.machine.model}, ${report.machine.memoryGiB} GiB, ${report.machine.os}, Node ${report.machine.node}, ${report.databaseVersion}; ` +
       `load average ${report.load.loadAverage} and ${pct(report.load.busyBefore)} busy before the run`,
   );
+  if ((o.nodeFlags ?? []).length > 0) lines.push(`gateway started with node ${(o.nodeFlags ?? []).join(' ')}`);
   lines.push('');
   lines.push('| ms, from the scheduled send | p50 | p90 | p99 | max | n |\n|---|---:|---:|---:|---:|---:|');
   let table = latencyRow('gateway: post → delivered to every recipient (end to end)', g.summary.endToEnd);
@@ -223,6 +238,7 @@ export function renderReport(report: BenchReport): string {
   lines.push(`generator lag p99 ${ms(g.summary.generatorLag.p99)} ms`);
   lines.push(cpuLine(g.cpu, 'gateway'));
   lines.push(`gateway memory: peak RSS ${num(g.peakRssMiB, 0)} MiB`);
+  if (g.runtime !== undefined) lines.push(runtimeLine(g.runtime));
   if (g.forwardedSignatures !== undefined) lines.push(`forwarded packets' XML-DSig checked: ${g.forwardedSignatures.valid} of ${g.forwardedSignatures.checked} valid`);
   for (const ceiling of [report.ceilings.http, report.ceilings.store]) {
     if (ceiling === undefined) continue;

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { Priority } from '../../src/edxml/codes.ts';
 import type { StoreDialect } from '../../src/store/open-store.ts';
 import { verifySignature } from '../../src/trust/dsig/index.ts';
-import { startGatewayProcess } from '../../test/e2e/helpers/gateway-process.ts';
+import { startGatewayProcess, startScriptNodeFlags } from '../../test/e2e/helpers/gateway-process.ts';
 import type { GatewayProcess } from '../../test/e2e/helpers/gateway-process.ts';
 import type { Scenario } from '../scenarios/scenario.ts';
 import type { BenchOptions } from './args.ts';
@@ -33,6 +33,7 @@ import type { PacketFactory, PreparedPackets } from './packets.ts';
 import { summarizePhase } from './phase-summary.ts';
 import type { PhaseSummary } from './phase-summary.ts';
 import { memoryOf } from './proc.ts';
+import { startRuntimeWindow } from './runtime-window.ts';
 import { machineLimit } from './report.ts';
 import type { BenchReport, CeilingFigures, CpuFigures, GatewayFigures, SaturationFigures, StepFigures } from './report.ts';
 import { judgeStep, nextRate, rampResult } from './saturation.ts';
@@ -151,6 +152,8 @@ interface Measure {
   readonly serverIsBench?: boolean;
   readonly postgresPids?: (() => Promise<number[]>) | undefined;
   readonly peakRssMiB?: (() => number | undefined) | undefined;
+  /** The gateway's base URL, whose /metrics tell its GC time and event-loop delay over the window. */
+  readonly runtimeUrl?: string | undefined;
   readonly split?: ((result: PhaseResult) => Record<string, PhaseSummary> | undefined) | undefined;
   readonly log: (line: string) => void;
 }
@@ -173,6 +176,7 @@ function withWindow(step: MeasuredStep): { readonly from: Date } & StepFigures {
 
 async function measure(m: Measure, streams: readonly Stream[]): Promise<MeasuredStep> {
   const window = await startCpuWindow({ serverPid: m.serverPid, postgresPids: m.postgresPids });
+  const runtimeWindow = m.runtimeUrl === undefined ? undefined : await startRuntimeWindow(m.runtimeUrl);
   const from = new Date();
   const result = await runPhase({ seconds: m.seconds, streams, okStatuses: m.okStatuses, registry: m.registry, log: m.log });
   const left = await drain(result, DRAIN_MS);
@@ -181,6 +185,7 @@ async function measure(m: Measure, streams: readonly Stream[]): Promise<Measured
   const reading = await window.end();
   const summary = summarizePhase(result);
   const packets = summary.sent;
+  const runtime = await runtimeWindow?.end(packets);
   const serverSeconds = m.serverIsBench === true ? reading.benchSeconds : reading.serverSeconds;
   const cpu: CpuFigures = {
     serverMsPerPacket: msPerPacket(serverSeconds, packets),
@@ -191,7 +196,7 @@ async function measure(m: Measure, streams: readonly Stream[]): Promise<Measured
     otherShare: reading.otherShare,
   };
   const rate = streams.reduce((n, s) => n + s.rate, 0);
-  return { rate, durationS: m.seconds, summary, streams: m.split?.(result), cpu, peakRssMiB: m.peakRssMiB?.(), from, to };
+  return { rate, durationS: m.seconds, summary, streams: m.split?.(result), cpu, peakRssMiB: m.peakRssMiB?.(), runtime, from, to };
 }
 
 /** Ramps `step(rate)` to saturation. */
@@ -310,7 +315,7 @@ export async function runScenario(scenario: Scenario, options: BenchOptions, dat
     log('starting the gateway…');
     const gw = await startGatewayProcess({
       env: { LOG_LEVEL: options.logLevel, ...database.env, ...(trust?.env ?? {}), ...options.env },
-      nodeArgs: options.profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [],
+      nodeArgs: [...options.nodeFlags, ...(options.profile ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [])],
     });
     gateway = gw;
     if (trust !== undefined) await trust.waitForCrlFetches(15_000);
@@ -325,6 +330,7 @@ export async function runScenario(scenario: Scenario, options: BenchOptions, dat
       serverPid: gw.pid,
       postgresPids: p.dialect === 'postgres' ? database.postgresPids : undefined,
       peakRssMiB: () => memoryOf(gw.pid)?.peakRssMiB,
+      runtimeUrl: gw.url,
       split: splitStreams,
       log,
     });
@@ -454,6 +460,7 @@ export async function runScenario(scenario: Scenario, options: BenchOptions, dat
         urgentRate: p.urgentRate,
         logLevel: options.logLevel,
         env: options.env,
+        nodeFlags: [...startScriptNodeFlags(), ...options.nodeFlags],
       },
       gateway: gatewayFigures,
       saturation,

@@ -28,12 +28,14 @@ t.test('every option', async (t) => {
     '-s', 'small', '--duration', '12.5', '--rate', '1500', '--saturate', '--p99-limit', '250', '--max-rate', '4000', '--warmup', '0',
     '--ceiling-duration', '0', '--unsigned', '--urgent-rate', '2', '--json', '--compare', 'base.json', '--docs', '--label', 'after-fix',
     '--log-level', 'warn', '--env', 'DELIVERY_WORKERS=2', '--env', 'X=a=b', '--keep', '--wait-idle', '0', '--profile',
+    '--node-flag=--max-semi-space-size=64', '--node-flag=--trace-gc',
   ]);
   t.match(o, {
     scenario: 'small', durationS: 12.5, rate: 1500, saturate: true, p99LimitMs: 250, maxRate: 4000, warmupS: 0, ceilingDurationS: 0, signed: false,
     urgentRate: 2, json: true, compare: 'base.json', docs: true, label: 'after-fix', logLevel: 'warn', keep: true, waitIdleS: 0, profile: true,
   });
   t.same(o.env, { DELIVERY_WORKERS: '2', X: 'a=b' }, 'only the first = splits');
+  t.same(o.nodeFlags, ['--max-semi-space-size=64', '--trace-gc'], 'node flags in the order given');
   t.equal(ok(['--scenario', 'medium', '--signed']).signed, true);
 });
 
@@ -48,6 +50,8 @@ t.test('mistakes are refused with what to do', async (t) => {
   t.match(error(['--scenario', 'medium', '--p99-limit', '50']), /--p99-limit applies to --saturate only/);
   t.match(error(['--scenario', 'medium', '--env', 'NOVALUE']), /--env takes KEY=VALUE/);
   t.match(error(['--scenario', 'medium', '--label', '../x']), /--label takes/);
+  t.match(error(['--scenario', 'medium', '--node-flag', 'max-semi-space-size=64']), /--node-flag takes one flag such as/);
+  t.match(error(['--scenario', 'medium', '--node-flag=--a --b']), /--node-flag takes one flag/);
   t.match(error(['--scenario', 'medium', '--bogus']), /bogus/);
   t.match(error(['--scenario', 'medium', 'extra']), /unexpected argument "extra"/);
 });

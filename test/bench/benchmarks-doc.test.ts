@@ -47,6 +47,18 @@ t.test('the section: chart, runs, ceilings and targets', async (t) => {
   t.same(chartRows([sampleReport()]), [{ label: 'medium, Postgres, 100/s', p50: 20, p90: 40, p99: 80, max: 120, floor: 6 }]);
 });
 
+t.test("the gateway's runtime table lists the runs that measured it, with their node flags", async (t) => {
+  const base = sampleReport();
+  const measured = {
+    ...base,
+    options: { ...base.options, nodeFlags: ['--max-semi-space-size=32'] },
+    gateway: { ...base.gateway, runtime: { gcMsPerPacket: { minor: 0.42, major: 0.03, incremental: 0.01 }, gcPausesOver10Ms: 31, eventLoopDelayP99Ms: 34, eventLoopDelayMaxMs: 71.6 } },
+  };
+  const section = renderSection([measured], 'x.svg');
+  t.match(section, /\| medium \| Postgres \| `--max-semi-space-size=32` \| 0\.42 \/ 0\.04 \| 31 \| 34\.0 \| 71\.6 \|/);
+  t.notMatch(renderSection([base], 'x.svg'), /runtime in the same runs/, 'older reports without the figures add no table');
+});
+
 t.test('only the text between the markers changes', async (t) => {
   const doc = `# Benchmarks\n\nhand-written intro\n\n${BEGIN_MARKER}\nold generated text\n${END_MARKER}\n\nhand-written analysis\n`;
   const replaced = replaceSection(doc, `${BEGIN_MARKER}\nNEW\n${END_MARKER}`);
