@@ -29,7 +29,7 @@ export interface BenchOptions {
   readonly label: string;
   readonly logLevel: string;
   readonly env: Readonly<Record<string, string>>;
-  /** Node flags for the gateway process beyond those of `npm start` (which it always gets). */
+  /** Node/V8 flags for the gateway process, for runtime experiments. */
   readonly nodeFlags: readonly string[];
   readonly keep: boolean;
   readonly waitIdleS: number;
@@ -62,7 +62,7 @@ export function usage(scenarios: readonly { readonly name: string; readonly desc
     '  --label TEXT          a label kept in the report and its file name',
     '  --log-level LEVEL     the gateway\'s LOG_LEVEL (info)',
     '  --env KEY=VALUE       any other gateway setting (repeatable)',
-    '  --node-flag=FLAG      a Node/V8 flag for the gateway on top of npm start\'s, e.g. --node-flag=--max-semi-space-size=64 (repeatable)',
+    '  --node-flag=FLAG      a Node/V8 flag for the gateway process, e.g. --node-flag=--max-semi-space-size=64 (repeatable)',
     '  --keep                keep the database afterwards',
     '  --wait-idle S         wait up to S seconds for the machine to be idle first (120)',
     '  --profile             V8 CPU profile of the gateway into bench/results/profiles/',

@@ -125,7 +125,7 @@ export interface BenchReport {
     readonly signed: boolean;
     readonly urgentRate: number | undefined;
     readonly logLevel: string;
-    /** The gateway's Node flags: `npm start`'s and any --node-flag (absent in reports made before them). */
+    /** Node flags given to the gateway with --node-flag (absent in reports made before them). */
     readonly nodeFlags?: readonly string[] | undefined;
     readonly env: Readonly<Record<string, string>>;
   };

@@ -87,9 +87,10 @@ export async function startRuntimeWindow(baseUrl: string): Promise<RuntimeWindow
       const unknown: RuntimeFigures = { gcMsPerPacket: undefined, gcPausesOver10Ms: undefined, eventLoopDelayP99Ms: undefined, eventLoopDelayMaxMs: undefined };
       if (after === undefined) return unknown;
       const toMs = (seconds: number | undefined): number | undefined => (seconds === undefined ? undefined : seconds * 1000);
-      const perPacket = (kind: GcKind): number => (packets > 0 && before !== undefined ? ((after.gcSeconds[kind] - before.gcSeconds[kind]) * 1000) / packets : Number.NaN);
+      const perPacket = (from: Scrape, kind: GcKind): number => ((after.gcSeconds[kind] - from.gcSeconds[kind]) * 1000) / packets;
       return {
-        gcMsPerPacket: before === undefined || packets <= 0 ? undefined : { minor: perPacket('minor'), major: perPacket('major'), incremental: perPacket('incremental') },
+        gcMsPerPacket:
+          before === undefined || packets <= 0 ? undefined : { minor: perPacket(before, 'minor'), major: perPacket(before, 'major'), incremental: perPacket(before, 'incremental') },
         gcPausesOver10Ms: before === undefined ? undefined : after.gcOver10Ms - before.gcOver10Ms,
         eventLoopDelayP99Ms: toMs(after.loopP99Seconds),
         eventLoopDelayMaxMs: toMs(after.loopMaxSeconds),

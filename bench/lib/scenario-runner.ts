@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { Priority } from '../../src/edxml/codes.ts';
 import type { StoreDialect } from '../../src/store/open-store.ts';
 import { verifySignature } from '../../src/trust/dsig/index.ts';
-import { startGatewayProcess, startScriptNodeFlags } from '../../test/e2e/helpers/gateway-process.ts';
+import { startGatewayProcess } from '../../test/e2e/helpers/gateway-process.ts';
 import type { GatewayProcess } from '../../test/e2e/helpers/gateway-process.ts';
 import type { Scenario } from '../scenarios/scenario.ts';
 import type { BenchOptions } from './args.ts';
@@ -460,7 +460,7 @@ export async function runScenario(scenario: Scenario, options: BenchOptions, dat
         urgentRate: p.urgentRate,
         logLevel: options.logLevel,
         env: options.env,
-        nodeFlags: [...startScriptNodeFlags(), ...options.nodeFlags],
+        nodeFlags: options.nodeFlags,
       },
       gateway: gatewayFigures,
       saturation,

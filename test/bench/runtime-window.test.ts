@@ -34,9 +34,9 @@ t.test("a gateway's own registry has the metrics the bench reads", async (t) => 
   const metrics = createMetrics();
   // The GC histogram has a series only once a collection was observed: make garbage until scavenges
   // run, then give the performance observer a turn of the event loop to report them.
-  let keep = 0;
-  for (let i = 0; i < 200_000; i++) keep += new Array<number>(64).fill(i).length;
-  t.equal(keep, 200_000 * 64);
+  let allocated = 0;
+  for (let i = 0; i < 200_000; i++) allocated += new Array<number>(64).fill(i).length;
+  t.comment(`allocated ${allocated} numbers to make garbage`);
   await new Promise((resolve) => setTimeout(resolve, 100));
   const read = readRuntimeMetrics(await metrics.registry.metrics());
   t.ok(read !== undefined, 'the GC histogram is exported under the edxgate_ prefix');

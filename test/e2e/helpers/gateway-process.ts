@@ -5,7 +5,6 @@
 
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -13,21 +12,6 @@ const ENTRY = fileURLToPath(new URL('./gateway-main.ts', import.meta.url));
 /** Variables of the parent's environment that would configure the child behind the caller's back. */
 const INHERITED_CONFIG = ['DATABASE_URL', 'DATA_DIR', 'HOST', 'PORT', 'EDXGATE_CONFIG', 'LOG_LEVEL', 'DATABASE_POOL_SIZE'];
 const OUTPUT_TAIL_CHARS = 8000;
-
-/**
- * The Node flags `npm start` runs the gateway with (`node FLAGS… bin/edxgate.js serve`), so a child
- * here — the one the benchmarks measure — runs the runtime settings production runs.
- */
-export function startScriptNodeFlags(): string[] {
-  const pkg = JSON.parse(readFileSync(new URL('package.json', `file://${ROOT}`), 'utf8')) as { scripts?: { start?: string } };
-  const words = (pkg.scripts?.start ?? '').trim().split(/\s+/);
-  const flags: string[] = [];
-  for (const word of words.slice(1)) {
-    if (!word.startsWith('--')) break;
-    flags.push(word);
-  }
-  return flags;
-}
 
 /** How a child exited. */
 export interface ChildExit {
@@ -67,7 +51,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions): Promi
   for (const [key, value] of Object.entries(process.env)) if (value !== undefined && !INHERITED_CONFIG.includes(key)) env[key] = value;
   Object.assign(env, { HOST: '127.0.0.1', PORT: '0' }, options.env);
 
-  const child: ChildProcess = spawn(process.execPath, [...startScriptNodeFlags(), ...(options.nodeArgs ?? []), '--import', 'tsx', options.entry ?? ENTRY], {
+  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', options.entry ?? ENTRY], {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
