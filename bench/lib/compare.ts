@@ -47,6 +47,7 @@ const METRICS: readonly Metric[] = [
   { name: 'gateway share of the CPU-bound rate', better: 'higher', get: (r) => r.limit.cpuFraction },
   { name: 'post → 202 p50 over bare receive + store', better: 'lower', get: (r) => r.limit.admitP50Ratio },
   { name: 'post → 202 p99 over bare receive + store', better: 'lower', get: (r) => r.limit.admitP99Ratio },
+  { name: 'machine speed check, after the window (ms of CPU)', better: 'lower', get: (r) => r.cpuSpeed?.after?.bestMs },
   { name: 'machine busy (share)', better: 'lower', get: (r) => r.gateway.cpu.machineBusyShare },
   { name: 'other processes (share)', better: 'lower', get: (r) => r.gateway.cpu.otherShare },
 ];
@@ -54,6 +55,9 @@ const METRICS: readonly Metric[] = [
 function sumOf(a: number | undefined, b: number | undefined): number | undefined {
   return a === undefined ? undefined : a + (b ?? 0);
 }
+
+/** Speed checks further apart than this make a comparison partly one of machines (noise between rounds is ~5 %). */
+const SPEED_TOLERANCE = 0.1;
 
 const finite = (v: number | undefined): number | undefined => (v === undefined || !Number.isFinite(v) ? undefined : v);
 
@@ -79,6 +83,14 @@ export function compareReports(current: BenchReport, baseline: BenchReport): Com
   differs('signed', current.options.signed, baseline.options.signed);
   differs('packet size', current.options.sizeBytes, baseline.options.sizeBytes);
   differs('machine', `${current.machine.cpus} × ${current.machine.model}`, `${baseline.machine.cpus} × ${baseline.machine.model}`);
+  const speedNow = current.cpuSpeed?.after?.bestMs;
+  const speedThen = baseline.cpuSpeed?.after?.bestMs;
+  if (speedNow !== undefined && speedThen !== undefined && speedThen > 0 && Math.abs(speedNow / speedThen - 1) >= SPEED_TOLERANCE) {
+    const slower = speedNow > speedThen;
+    warnings.push(
+      `the machine was ${(Math.abs(speedNow / speedThen - 1) * 100).toFixed(0)} % ${slower ? 'slower' : 'faster'} in this run (speed check ${speedNow} ms against ${speedThen} ms): the CPU and latency ratios measure the machine as well as the gateway`,
+    );
+  }
   const rows = METRICS.flatMap((m): CompareRow[] => {
     const b = finite(m.get(baseline));
     const c = finite(m.get(current));

@@ -4,6 +4,8 @@
 
 import type { StoreDialect } from '../../src/store/open-store.ts';
 import type { GatewayRecord } from './bench-database.ts';
+import { describeCpuSpeed } from './cpu-speed.ts';
+import type { CpuSpeed } from './cpu-speed.ts';
 import type { MachineInfo } from './machine.ts';
 import type { PhaseSummary } from './phase-summary.ts';
 import type { RuntimeFigures } from './runtime-window.ts';
@@ -114,6 +116,8 @@ export interface BenchReport {
   readonly machine: MachineInfo;
   /** The machine before the run: 1-minute load average and busy share (other work). */
   readonly load: { readonly loadAverage: number; readonly busyBefore: number | undefined };
+  /** The fixed workload's CPU time before the run and after the gateway's window (absent in reports made before it). */
+  readonly cpuSpeed?: CpuSpeed | undefined;
   readonly options: {
     readonly mode: 'fixed' | 'saturate';
     readonly rate: number;
@@ -222,6 +226,8 @@ export function renderReport(report: BenchReport): string {
     `${report.machine.cpus} × ${report.machine.model}, ${report.machine.memoryGiB} GiB, ${report.machine.os}, Node ${report.machine.node}, ${report.databaseVersion}; ` +
       `load average ${report.load.loadAverage} and ${pct(report.load.busyBefore)} busy before the run`,
   );
+  const speed = describeCpuSpeed(report.cpuSpeed);
+  if (speed !== undefined) lines.push(speed);
   if ((o.nodeFlags ?? []).length > 0) lines.push(`gateway started with node ${(o.nodeFlags ?? []).join(' ')}`);
   lines.push('');
   lines.push('| ms, from the scheduled send | p50 | p90 | p99 | max | n |\n|---|---:|---:|---:|---:|---:|');

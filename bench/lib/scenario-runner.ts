@@ -20,6 +20,7 @@ import { createBenchDatabase } from './bench-database.ts';
 import type { BenchDatabase, GatewayRecord } from './bench-database.ts';
 import { SIGNING_SENDER, createBenchTrust } from './bench-trust.ts';
 import type { BenchTrust } from './bench-trust.ts';
+import { measureCpuSpeed } from './cpu-speed.ts';
 import { msPerPacket, startCpuWindow } from './cpu-window.ts';
 import { startHttpCeiling } from './http-ceiling.ts';
 import type { HttpCeiling } from './http-ceiling.ts';
@@ -233,6 +234,7 @@ async function ramp(
 export async function runScenario(scenario: Scenario, options: BenchOptions, databaseUrl: string | undefined, log: (line: string) => void): Promise<BenchReport> {
   const busyBefore = await waitForIdleMachine(options.waitIdleS, log);
   const load = { loadAverage: loadAverage(), busyBefore };
+  const speedBefore = measureCpuSpeed();
   const p = plan(scenario, options, databaseUrl === undefined ? 'pglite' : 'postgres');
   const streamsPerStep = (rate: number, seconds: number, send: (index: number) => Promise<number | 'error'>, expected: number, t: Traffic): Stream[] => {
     const streams: Stream[] = [{ name: 'ordinary', rate, offset: t.take('ordinary', Math.round(rate * seconds)), expected, send }];
@@ -355,6 +357,8 @@ export async function runScenario(scenario: Scenario, options: BenchOptions, dat
     client = undefined;
     const stopped = await gw.stop();
     gateway = undefined;
+    // Right after the gateway's window, before the ceilings: the speed the machine had while it was measured.
+    const cpuSpeed = { before: speedBefore, after: measureCpuSpeed() };
     if (stopped.code !== 0) log(`warning: the gateway exited with ${JSON.stringify(stopped)}; its output:\n${gw.output()}`);
     let record: GatewayRecord | undefined;
     try {
@@ -448,6 +452,7 @@ export async function runScenario(scenario: Scenario, options: BenchOptions, dat
       databaseVersion: database.serverVersion,
       machine: info,
       load,
+      cpuSpeed,
       options: {
         mode: options.saturate ? 'saturate' : 'fixed',
         rate: p.rate,

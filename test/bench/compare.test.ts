@@ -46,3 +46,14 @@ t.test('only suite reports are accepted as baselines', async (t) => {
   t.throws(() => asReport(null, 'n.json'), /its "bench" is none/);
   t.throws(() => asReport({ bench: 'edxgate-suite', version: 2 }, 'v2.json'), /v2\.json/);
 });
+
+t.test('speed checks 10 % or more apart are named: the ratios then measure the machine too', async (t) => {
+  const speed = (ms: number) => ({ before: { bestMs: ms, rounds: 7 }, after: { bestMs: ms, rounds: 7 } });
+  const baseline = sampleReport({ cpuSpeed: speed(30) });
+  const slower = compareReports(sampleReport({ cpuSpeed: speed(40) }), baseline);
+  t.match(slower.warnings, [/the machine was 33 % slower in this run \(speed check 40 ms against 30 ms\)/]);
+  t.equal(slower.rows.find((r) => r.metric === 'machine speed check, after the window (ms of CPU)')?.ratio, 40 / 30);
+  t.match(compareReports(sampleReport({ cpuSpeed: speed(24) }), baseline).warnings, [/20 % faster/]);
+  t.same(compareReports(sampleReport({ cpuSpeed: speed(31) }), baseline).warnings, [], 'within 10 %: no warning');
+  t.same(compareReports(sampleReport(), baseline).warnings, [], 'a report made before the speed check: nothing to compare');
+});

@@ -44,3 +44,9 @@ t.test('the table says what was measured, the ceilings, the fractions and the ta
   const unclean = renderReport({ ...busy, gateway: { ...busy.gateway, cpu: { ...busy.gateway.cpu, otherShare: 0.4 } } });
   t.match(unclean, /WARNING: other processes used 40 % of the machine/);
 });
+
+t.test('the machine speed check is printed under the machine line, when the report has one', async (t) => {
+  const withSpeed = renderReport(sampleReport({ cpuSpeed: { before: { bestMs: 32.5, rounds: 7 }, after: { bestMs: 33.1, rounds: 7 } } }));
+  t.match(withSpeed, /busy before the run\nmachine speed check: 32\.5 ms of CPU before the run, 33\.1 ms after/);
+  t.notMatch(renderReport(sampleReport()), /machine speed check/, 'a report made before the check has none');
+});
