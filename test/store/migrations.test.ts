@@ -153,6 +153,12 @@ for (const kind of kinds) {
 
     const indexes = await sql<{ indexname: string }>`SELECT indexname FROM pg_indexes WHERE tablename = 'deliveries'`.execute(store.db);
     t.ok(indexes.rows.some((r) => r.indexname === 'deliveries_claim_idx'), 'the claim index exists');
+
+    // Behind `recipient`, the whole key: a generic plan that picks this index for a lookup by
+    // (document_id, sender, recipient) still reads one row, not every row of the recipient.
+    const recipientIndex = await sql<{ indexdef: string }>`
+      SELECT indexdef FROM pg_indexes WHERE indexname = 'document_recipients_recipient_idx'`.execute(store.db);
+    t.match(recipientIndex.rows[0]?.indexdef, /\(recipient, document_id, sender\)$/, 'the recipient index carries the rest of the primary key');
   });
 }
 

@@ -8,6 +8,7 @@ import * as m0002 from './0002_tracking.ts';
 import * as m0003 from './0003_trust.ts';
 import * as m0004 from './0004_axis.ts';
 import * as m0005 from './0005_federation.ts';
+import * as m0006 from './0006_recipient_index.ts';
 
 /** Every migration by name; names sort in the order they run. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = {
@@ -16,4 +17,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '0003_trust': m0003,
   '0004_axis': m0004,
   '0005_federation': m0005,
+  '0006_recipient_index': m0006,
 };
