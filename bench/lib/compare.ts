@@ -85,10 +85,10 @@ export function compareReports(current: BenchReport, baseline: BenchReport): Com
   differs('machine', `${current.machine.cpus} × ${current.machine.model}`, `${baseline.machine.cpus} × ${baseline.machine.model}`);
   const speedNow = current.cpuSpeed?.after?.bestMs;
   const speedThen = baseline.cpuSpeed?.after?.bestMs;
-  if (speedNow !== undefined && speedThen !== undefined && speedThen > 0 && Math.abs(speedNow / speedThen - 1) >= SPEED_TOLERANCE) {
-    const slower = speedNow > speedThen;
+  const drift = speedNow === undefined || speedThen === undefined || speedThen <= 0 ? 0 : speedNow / speedThen - 1;
+  if (Math.abs(drift) >= SPEED_TOLERANCE) {
     warnings.push(
-      `the machine was ${(Math.abs(speedNow / speedThen - 1) * 100).toFixed(0)} % ${slower ? 'slower' : 'faster'} in this run (speed check ${speedNow} ms against ${speedThen} ms): the CPU and latency ratios measure the machine as well as the gateway`,
+      `the machine was ${(Math.abs(drift) * 100).toFixed(0)} % ${drift > 0 ? 'slower' : 'faster'} in this run (speed check ${speedNow} ms against ${speedThen} ms): the CPU and latency ratios measure the machine as well as the gateway`,
     );
   }
   const rows = METRICS.flatMap((m): CompareRow[] => {
