@@ -432,6 +432,12 @@ export class LongText {
     return /\s/.test(text) ? text.replace(/\s+/g, '') : text;
   }
 
+  /** compact() as bytes; a view of the input, not a copy, when the text holds no whitespace. */
+  compactBytes(): Buffer {
+    if (this.compactLength() === this.#to - this.#from) return this.#input.subarray(this.#from, this.#to);
+    return Buffer.from(this.compact(), 'latin1');
+  }
+
   /** compact().length, counted in the bytes. */
   compactLength(): number {
     this.#whitespace ??= WHITESPACE_BYTES.reduce((n, byte) => n + this.#count(byte), 0);

@@ -4,7 +4,7 @@
 
 import t from 'tap';
 import { longContentOf } from '../../src/edxml/attachment-content.ts';
-import { buildPacket } from '../../src/edxml/build.ts';
+import { buildPacket, buildPacketBuffer } from '../../src/edxml/build.ts';
 import type { DocumentPacket, Packet } from '../../src/edxml/model.ts';
 import { parsePacket } from '../../src/edxml/parse.ts';
 import { validatePacket } from '../../src/edxml/validate.ts';
@@ -77,6 +77,9 @@ for (const c of cases) {
     t.same(validatePacket(packet, options), validatePacket(copy, options), 'judged as the same content in a string');
     t.equal(attachment.content, c.payload.replace(/\s+/g, ''), 'content reads the payload without its whitespace');
     t.equal(attachment.content, attachment.content, 'and reads the same each time');
+    // The builder writes an unread payload from the input's bytes; the text must not change.
+    t.equal(buildPacket(packet), buildPacket(copy), 'builds to the same text as the content in a string');
+    t.ok(buildPacketBuffer(packet).equals(buildPacketBuffer(copy)), 'and to the same bytes');
   });
 }
 
