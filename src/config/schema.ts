@@ -91,6 +91,14 @@ export const CONFIG_SCHEMA = {
       patternHint: 'a postgres:// or postgresql:// connection URL',
       doc: 'Postgres connection URL; unset runs the embedded PGlite database in DATA_DIR.',
     },
+    payloadCacheBytes: {
+      type: 'integer',
+      env: 'PAYLOAD_CACHE_BYTES',
+      default: 33_554_432,
+      min: 0,
+      max: 68_719_476_736,
+      doc: 'Memory for the bytes of recently admitted packets, so their deliveries need not read them back from storage (0: none); a packet over a quarter of it is not kept.',
+    },
     poolSize: { type: 'integer', env: 'DATABASE_POOL_SIZE', default: 10, min: 1, max: 500, doc: 'Connections in the Postgres pool (the listener uses one more).' },
     preparedStatements: {
       type: 'boolean',

@@ -79,12 +79,12 @@ export async function openStore(config: Pick<Config, 'store'>, options: OpenStor
   const url = config.store.databaseUrl;
   return url !== undefined
     ? openPostgres(url, config.store, options)
-    : openPGlite(config.store.dataDir);
+    : openPGlite(config.store.dataDir, config.store.payloadCacheBytes);
 }
 
 async function openPostgres(
   url: string,
-  settings: Pick<Config['store'], 'poolSize' | 'preparedStatements' | 'planCacheMode'>,
+  settings: Pick<Config['store'], 'poolSize' | 'preparedStatements' | 'planCacheMode' | 'payloadCacheBytes'>,
   options: OpenStoreOptions,
 ): Promise<Store> {
   const { poolSize, preparedStatements: prepared, planCacheMode } = settings;
@@ -122,7 +122,7 @@ async function openPostgres(
   return {
     db,
     dialect: 'postgres',
-    payloads: createDbPayloadStore(db),
+    payloads: createDbPayloadStore(db, { cacheBytes: settings.payloadCacheBytes }),
     async notify(channel, payload = '') {
       checkChannel(channel);
       await sql`select pg_notify(${channel}, ${payload})`.execute(db);
@@ -181,7 +181,7 @@ async function lockDataDir(dir: string): Promise<() => Promise<void>> {
   throw new EdxError('EDX_ERR_STORE_UNAVAILABLE', `could not lock the embedded database in ${dir}`);
 }
 
-async function openPGlite(dataDir: string): Promise<Store> {
+async function openPGlite(dataDir: string, payloadCacheBytes?: number): Promise<Store> {
   const dir = join(dataDir, 'pglite');
   let pglite: PGlite;
   let unlock: () => Promise<void> = () => Promise.resolve();
@@ -196,7 +196,7 @@ async function openPGlite(dataDir: string): Promise<Store> {
   }
   const { dialect, exclusive } = pgliteDialect(pglite);
   const db = new Kysely<Database>({ dialect });
-  const payloads = createFsPayloadStore(join(dataDir, 'payloads'));
+  const payloads = createFsPayloadStore(join(dataDir, 'payloads'), { cacheBytes: payloadCacheBytes });
 
   return {
     db,
