@@ -103,6 +103,14 @@ async function openPostgres(
   const pool = new pg.Pool({ ...connection, max: poolSize });
   // Without a handler, an idle client losing its server would crash the process.
   pool.on('error', (error) => options.log?.warn({ err: error }, 'postgres pool client error'));
+  // The pool listens only while a client is idle; a checked-out one is its holder's to watch. A
+  // lease that keeps a client for long (the advisory lock of src/store/advisory-lock.ts) sees its
+  // session end between queries when Postgres restarts or terminates it, and that 'error' event
+  // would crash the process. With this listener the client's next query fails instead, and the pool
+  // discards it on release, as it does any client that is no longer queryable.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => options.log?.warn({ err: error }, 'postgres connection lost'));
+  });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: prepared ? new PreparingPool(pool) : pool }) });
 
   const ping = async (): Promise<void> => {
