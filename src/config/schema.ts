@@ -2,6 +2,8 @@
 // for. The `Config` type is derived from this object, so a key exists in exactly one place
 // (DESIGN, Conventions: "the type is derived from the schema, never written twice").
 
+import { DEFAULT_PAYLOAD_CACHE_BYTES } from '../store/payloads.ts';
+
 /** A string setting; `optional` ones have no default and read as `undefined` when unset. */
 export interface StringSpec {
   readonly type: 'string';
@@ -94,7 +96,7 @@ export const CONFIG_SCHEMA = {
     payloadCacheBytes: {
       type: 'integer',
       env: 'PAYLOAD_CACHE_BYTES',
-      default: 33_554_432,
+      default: DEFAULT_PAYLOAD_CACHE_BYTES,
       min: 0,
       max: 68_719_476_736,
       doc: 'Memory for the bytes of recently admitted packets, so their deliveries need not read them back from storage (0: none); a packet over a quarter of it is not kept.',

@@ -101,16 +101,17 @@ async function openPostgres(
   // Named apart so operators (and the reconnect test) can tell the LISTEN connection from the pool.
   const listener = new PgListener({ ...connection, application_name: 'edxgate-listener' }, options.log);
   const pool = new pg.Pool({ ...connection, max: poolSize });
-  // Without a handler, an idle client losing its server would crash the process.
-  pool.on('error', (error) => options.log?.warn({ err: error }, 'postgres pool client error'));
-  // The pool listens only while a client is idle; a checked-out one is its holder's to watch. A
-  // lease that keeps a client for long (the advisory lock of src/store/advisory-lock.ts) sees its
-  // session end between queries when Postgres restarts or terminates it, and that 'error' event
-  // would crash the process. With this listener the client's next query fails instead, and the pool
-  // discards it on release, as it does any client that is no longer queryable.
+  // A client that loses its server emits 'error', which crashes the process unless someone listens.
+  // The pool listens only while a client is idle; a checked-out one is its holder's to watch, and a
+  // lease that keeps one for long (the advisory lock of src/store/advisory-lock.ts) sees its session
+  // end between queries when Postgres restarts or terminates it. So every client gets a listener of
+  // its own, which logs the loss: the client's next query fails, and the pool discards it on release
+  // as it does any client that is no longer queryable. The pool re-emits an idle client's error,
+  // already logged by that listener; its handler is only there to keep the process up.
   pool.on('connect', (client) => {
     client.on('error', (error) => options.log?.warn({ err: error }, 'postgres connection lost'));
   });
+  pool.on('error', () => undefined);
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: prepared ? new PreparingPool(pool) : pool }) });
 
   const ping = async (): Promise<void> => {
@@ -189,7 +190,7 @@ async function lockDataDir(dir: string): Promise<() => Promise<void>> {
   throw new EdxError('EDX_ERR_STORE_UNAVAILABLE', `could not lock the embedded database in ${dir}`);
 }
 
-async function openPGlite(dataDir: string, payloadCacheBytes?: number): Promise<Store> {
+async function openPGlite(dataDir: string, payloadCacheBytes: number): Promise<Store> {
   const dir = join(dataDir, 'pglite');
   let pglite: PGlite;
   let unlock: () => Promise<void> = () => Promise.resolve();

@@ -6,12 +6,10 @@
 import { createServer } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
-import { sql } from 'kysely';
 import { buildApp } from '../../src/app.ts';
 import type { EdxApp } from '../../src/app.ts';
 import { newClientToken } from '../../src/gateway/demo-seed.ts';
 import { createLogger } from '../../src/observability/logger.ts';
-import { advisoryKeys, tryAdvisoryLock } from '../../src/store/advisory-lock.ts';
 import { putRoutePattern, putUpstreamRoute } from '../../src/store/queries/federation-links.ts';
 import { postgresAvailable, testDatabase } from '../helpers/database.ts';
 import { listenOnLoopback } from '../helpers/loopback.ts';
@@ -31,29 +29,6 @@ async function waitUntil(done: () => boolean | Promise<boolean>, timeoutMs: numb
 if (!postgresAvailable()) {
   t.comment('no DATABASE_URL: the poller lock is a Postgres advisory lock; PGlite is one node');
 } else {
-  t.test('a lock is held by one session at a time, and freed when that session dies', async (t) => {
-    const db = await testDatabase(t, { kind: 'postgres' });
-    const other = await db.openAnother();
-    const lease = await tryAdvisoryLock(db.store, 'edxgate:test-lock');
-    t.ok(lease, 'the first session takes it');
-    t.equal(await tryAdvisoryLock(other, 'edxgate:test-lock'), undefined, 'another session cannot while it is held');
-    t.equal(await lease?.stillHeld(), true);
-
-    // The holder's session ends (a network cut, a restarted Postgres): the lock goes with it.
-    const [k1, k2] = advisoryKeys('edxgate:test-lock');
-    const { rows } = await sql<{ pid: number }>`SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = ${k1 >>> 0}::bigint::oid AND objid = ${k2 >>> 0}::bigint::oid`.execute(other.db);
-    t.equal(rows.length, 1, 'one session holds it');
-    await sql`SELECT pg_terminate_backend(${rows[0]?.pid ?? 0})`.execute(other.db);
-    await waitUntil(async () => (await lease?.stillHeld()) === false, 5000, () => 'the holder still believes it holds the lock after its session was killed');
-    const taken = await tryAdvisoryLock(other, 'edxgate:test-lock');
-    t.ok(taken, 'the other session takes it once the holder is gone');
-    await taken?.release();
-    await lease?.release();
-    const again = await tryAdvisoryLock(other, 'edxgate:test-lock');
-    t.ok(again, 'released means free');
-    await again?.release();
-  });
-
   t.test('two nodes, one upstream: one polls it, and the other takes over when it stops', async (t) => {
     // The upstream: answers every list with nothing waiting, and counts the lists.
     let lists = 0;

@@ -3,7 +3,7 @@
 // kept, and are not found once the setting turns the cache off.
 
 import t from 'tap';
-import { payloadRef } from '../../src/store/payloads.ts';
+import { DEFAULT_PAYLOAD_CACHE_BYTES, payloadRef } from '../../src/store/payloads.ts';
 import { testDatabase } from '../helpers/database.ts';
 
 const bytes = Buffer.from('<edXML>remembered, not stored</edXML>', 'utf8');
@@ -11,7 +11,7 @@ const ref = payloadRef(bytes);
 
 t.test('the default keeps remembered bytes readable', async (t) => {
   const { store, config } = await testDatabase(t);
-  t.equal(config.store.payloadCacheBytes, 32 * 1024 * 1024, 'the default is 32 MiB');
+  t.equal(config.store.payloadCacheBytes, DEFAULT_PAYLOAD_CACHE_BYTES, "the default is the payload store's own");
   store.payloads.remember?.(ref, bytes);
   t.same(await store.payloads.get(ref), bytes, 'read from memory');
   t.equal(await store.payloads.has(ref), false, 'and storage still does not hold them');
