@@ -342,6 +342,7 @@ export async function runScenario(scenario: Scenario, options: BenchOptions, dat
       const warm = await runPhase({ seconds: options.warmupS, streams: streamsPerStep(p.rate, options.warmupS, send, expected, tr), okStatuses: [202], registry });
       await drain(warm, DRAIN_MS);
     }
+    await database.analyze();
     let figures: MeasuredStep;
     let saturation: SaturationFigures | undefined;
     if (options.saturate) {
