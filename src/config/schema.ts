@@ -256,6 +256,14 @@ export const CONFIG_SCHEMA = {
       max: 100_000_000,
       doc: 'Deliveries queued or in flight (all nodes) above which new packets are refused with 503 and Retry-After (0: no limit).',
     },
+    maxQueueWaitMs: {
+      type: 'integer',
+      env: 'QUEUE_WAIT_BUDGET_MS',
+      default: 2_000,
+      min: 0,
+      max: 3_600_000,
+      doc: 'How long the longest-waiting due delivery may have waited for a worker (all nodes) before new packets are refused with 503 and Retry-After, so that the workers catch up and what is admitted still meets the delivery budget (0: no limit).',
+    },
     retryAfterSeconds: { type: 'integer', env: 'OVERLOAD_RETRY_AFTER_S', default: 5, min: 1, max: 3600, doc: 'The Retry-After of an overload refusal.' },
   },
   demo: {

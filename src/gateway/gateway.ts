@@ -102,7 +102,10 @@ export class Gateway {
     });
     this.directory = new DirectoryCache(store, { ttlMs: options.directoryTtlMs, logger });
     this.backpressure = new Backpressure(config.overload, {
-      queueDepth: async () => (await queueStats(store.db)).depth,
+      queue: async () => {
+        const stats = await queueStats(store.db);
+        return { depth: stats.depth, oldestDueWaitMs: stats.oldestDueWaitSeconds * 1000 };
+      },
       logger,
     });
     this.auth = new ClientAuth(store, { adminToken: config.admin.token });

@@ -18,6 +18,8 @@ export interface QueueSnapshot {
   readonly depth: number;
   /** Age in seconds of the oldest delivery not yet delivered nor dead; 0 when none. */
   readonly oldestUndeliveredAgeSeconds: number;
+  /** Seconds the longest-waiting due delivery has waited for a worker; 0 when none is due. */
+  readonly oldestDueWaitSeconds: number;
 }
 
 /** Options of `createMetrics`. */
@@ -44,6 +46,7 @@ export interface Metrics {
   readonly endToEndLatency: Histogram<'route_kind'>;
   readonly deadlineMisses: Counter;
   readonly queueDepth: Gauge;
+  readonly queueWait: Gauge;
   readonly oldestUndeliveredAge: Gauge;
   readonly stageDuration: Histogram<'stage'>;
   readonly deliveryAttempts: Counter<'route_kind' | 'outcome'>;
@@ -89,6 +92,15 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       if (s) this.set(s.depth);
     },
   });
+  const queueWait = new Gauge({
+    name: 'edxgate_queue_wait_seconds',
+    help: 'How long the longest-waiting due delivery has waited for a worker (all nodes); over QUEUE_WAIT_BUDGET_MS new packets are refused with 503',
+    registers,
+    async collect() {
+      const s = await snapshot();
+      if (s) this.set(s.oldestDueWaitSeconds);
+    },
+  });
   const oldestUndeliveredAge = new Gauge({
     name: 'edxgate_oldest_undelivered_age_seconds',
     help: 'Age of the oldest delivery neither delivered nor dead',
@@ -130,6 +142,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     }),
     deadlineMisses: new Counter({ name: 'edxgate_deadline_misses_total', help: 'Deliveries that passed their deadline (admission + budget)', registers }),
     queueDepth,
+    queueWait,
     oldestUndeliveredAge,
     stageDuration,
     deliveryAttempts: new Counter({

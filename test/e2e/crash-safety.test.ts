@@ -47,6 +47,8 @@ const GATEWAY_ENV = {
   CIRCUIT_FAILURE_THRESHOLD: '1000',
   CIRCUIT_COOLDOWN_MS: '200',
   SHUTDOWN_TIMEOUT_MS: '5000',
+  // What a sender refused after the restart (the workers catching up) waits before posting again.
+  OVERLOAD_RETRY_AFTER_S: '1',
 };
 
 interface Receipt {
@@ -81,21 +83,36 @@ function makePackets(): TestPacket[] {
   });
 }
 
+/** How many 503s (overloaded: nothing admitted, retry after N s) a sender sits out before giving up. */
+const OVERLOAD_RETRIES = 60;
+
 async function post(agent: Agent, url: string, token: string, bytes: Buffer): Promise<PostOutcome> {
   try {
-    const response = await request(`${url}/v1/packets`, {
-      dispatcher: agent,
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/xml' },
-      body: bytes,
-    });
-    const body = await response.body.text();
-    const receipt = response.statusCode === 200 || response.statusCode === 202 ? (JSON.parse(body) as Receipt) : undefined;
-    return { kind: 'answered', status: response.statusCode, receipt, body: body.slice(0, 500) };
+    // A well-behaved sender: after a restart the workers first catch up with what waited while the
+    // node was down, and until then the gateway refuses new packets with 503 and Retry-After.
+    for (let refusals = 0; ; refusals++) {
+      const response = await request(`${url}/v1/packets`, {
+        dispatcher: agent,
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/xml' },
+        body: bytes,
+      });
+      const body = await response.body.text();
+      if (response.statusCode === 503 && refusals < OVERLOAD_RETRIES) {
+        await sleep(Number(response.headers['retry-after'] ?? 1) * 1000);
+        continue;
+      }
+      return answered(response.statusCode, body);
+    }
   } catch (error) {
     // The connection died with the gateway (or was refused after it): the sender got no answer.
     return { kind: 'no-reply', error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
   }
+}
+
+function answered(status: number, body: string): PostOutcome {
+  const receipt = status === 200 || status === 202 ? (JSON.parse(body) as Receipt) : undefined;
+  return { kind: 'answered', status, receipt, body: body.slice(0, 500) };
 }
 
 /** Posts packets from `queue` with CONCURRENCY loops until the queue is empty or `stop()` says so. */

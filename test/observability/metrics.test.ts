@@ -36,7 +36,7 @@ t.test('the metrics the gateway reports are all there', async (t) => {
 
 t.test('queue gauges are read once per scrape from the snapshot', async (t) => {
   let reads = 0;
-  const snapshot: QueueSnapshot = { byState: { queued: 3, delivering: 2, dead: 1 }, depth: 5, oldestUndeliveredAgeSeconds: 1.5 };
+  const snapshot: QueueSnapshot = { byState: { queued: 3, delivering: 2, dead: 1 }, depth: 5, oldestUndeliveredAgeSeconds: 1.5, oldestDueWaitSeconds: 0.25 };
   const m = createMetrics({
     processMetrics: false,
     queueSnapshot: async () => {
@@ -45,11 +45,12 @@ t.test('queue gauges are read once per scrape from the snapshot', async (t) => {
     },
   });
   const text = await m.registry.metrics();
-  t.equal(reads, 1, 'three gauges, one read');
+  t.equal(reads, 1, 'four gauges, one read');
   t.match(text, /edxgate_deliveries\{state="queued"\} 3/);
   t.match(text, /edxgate_deliveries\{state="dead"\} 1/);
   t.match(text, /edxgate_queue_depth 5/);
   t.match(text, /edxgate_oldest_undelivered_age_seconds 1\.5/);
+  t.match(text, /edxgate_queue_wait_seconds 0\.25/);
 });
 
 t.test('a failing snapshot does not fail the scrape', async (t) => {

@@ -148,7 +148,7 @@ t.test('a permanent refusal goes straight to the dead letter; requeue brings it 
 });
 
 t.test('queue statistics count what is not yet delivered', async (t) => {
-  t.same(await queueStats(store.db), { byState: { queued: 0, delivering: 0, dead: 0 }, depth: 0, oldestUndeliveredAgeSeconds: 0 });
+  t.same(await queueStats(store.db), { byState: { queued: 0, delivering: 0, dead: 0 }, depth: 0, oldestUndeliveredAgeSeconds: 0, oldestDueWaitSeconds: 0 });
   await admitPacket(store.db, await packetInput(store)); // 2 queued
   const claim = await admitAndClaim(); // the claim takes one of the 3 queued
   await deadLetterDelivery(store.db, { deliveryId: claim.deliveryId, attempt: claim.attempt, error: 'no' });
@@ -159,6 +159,14 @@ t.test('queue statistics count what is not yet delivered', async (t) => {
   t.same(stats.byState, { queued: 1, delivering: 1, dead: 1 });
   t.equal(stats.depth, 2);
   t.ok(stats.oldestUndeliveredAgeSeconds >= 90 && stats.oldestUndeliveredAgeSeconds < 3600);
+  t.ok(stats.oldestDueWaitSeconds >= 0 && stats.oldestDueWaitSeconds < 90, 'the wait counts from when the delivery became due, not from admission');
+
+  // Due for 40 s: waiting that long for a worker. A retry an hour ahead is not waiting for one.
+  await sql`UPDATE deliveries SET next_attempt_at = now() - interval '40 seconds' WHERE state = 'queued'`.execute(store.db);
+  const waiting = await queueStats(store.db);
+  t.ok(waiting.oldestDueWaitSeconds >= 40 && waiting.oldestDueWaitSeconds < 90, `waited ${waiting.oldestDueWaitSeconds} s`);
+  await sql`UPDATE deliveries SET next_attempt_at = now() + interval '1 hour' WHERE state = 'queued'`.execute(store.db);
+  t.equal((await queueStats(store.db)).oldestDueWaitSeconds, 0, 'a retry still to come waits for its time, not for a worker');
 });
 
 t.test('listDeliveries pages with a cursor and rejects a foreign one', async (t) => {
