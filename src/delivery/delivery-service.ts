@@ -74,6 +74,12 @@ export interface DeliveryDeps {
   readonly onReached?: ((deliveryId: string, delivery: { readonly documentId: string; readonly sender: string; readonly recipient: string }) => Promise<void>) | undefined;
   /** Signs what is forwarded (with the gateway's TraceHeader), on routes that do not switch it off. */
   readonly signer?: ForwardSigner | undefined;
+  /**
+   * After every claim: how long, in ms, the due deliveries still queued have waited for a worker at
+   * most — the longest wait among a full batch (claims take the longest-waiting first), 0 after a
+   * short one (nothing due was left). Load shedding reads it between its samples of the queue.
+   */
+  readonly onClaimed?: ((queueWaitMs: number) => void) | undefined;
   /** The clock adapters get; default the real one. */
   readonly clock?: (() => Date) | undefined;
   /** [0, 1) for jitter; default Math.random. */
@@ -220,6 +226,7 @@ export class DeliveryService {
       try {
         const batchSize = this.#options.batchSize;
         const { deliveries, nextClaimAt } = await claimDue(this.#deps.store.db, { limit: batchSize, leaseMs: this.#options.leaseMs });
+        this.#deps.onClaimed?.(deliveries.length === batchSize ? Math.max(...deliveries.map(waitToClaimMs)) : 0);
         errorDelayMs = 0;
         this.#lastError = undefined;
         // A full batch means more may be due: another worker takes the next batch meanwhile.

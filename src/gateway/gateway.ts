@@ -134,6 +134,7 @@ export class Gateway {
         // A pushed document has reached its recipient: its sender gets 01 on the recipient's behalf.
         onReached: (deliveryId, delivery) => this.tracker.arrived(deliveryId, delivery),
         signer: signingKey === undefined ? undefined : new ForwardSigner(signingKey, trust.gatewayAgency, parsedPackets),
+        onClaimed: (queueWaitMs) => this.backpressure.observeQueueWait(queueWaitMs),
       },
     );
     this.events = new EventDispatcher({ db: store.db, logger }, { pollIntervalMs: config.tracking.eventsPollIntervalMs });
