@@ -14,6 +14,7 @@
 
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
+import type { QueueStats } from '../store/queries/queue-stats.ts';
 
 /** The budgets (from config.overload). 0 switches a check off. */
 export interface BackpressureOptions {
@@ -38,13 +39,8 @@ export interface BackpressureDeps {
   readonly logger: Logger;
 }
 
-/** What the shedder reads of the shared queue. */
-export interface QueueSample {
-  /** Deliveries queued or in flight. */
-  readonly depth: number;
-  /** How long the longest-waiting due delivery has waited for a worker, ms (0: none is due). */
-  readonly oldestDueWaitMs: number;
-}
+/** What the shedder reads of the shared queue (store/queries/queue-stats.ts). */
+export type QueueSample = Pick<QueueStats, 'depth' | 'oldestDueWaitSeconds'>;
 
 /** Why a packet is refused now. */
 export interface Overload {
@@ -57,7 +53,7 @@ export class Backpressure {
   readonly #options: BackpressureOptions;
   readonly #deps: BackpressureDeps;
   readonly #rss: () => number;
-  #queue: QueueSample = { depth: 0, oldestDueWaitMs: 0 };
+  #queueDepth = 0;
   /** The wait as last known, from a sample or a claim, whichever came last. */
   #queueWaitMs = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -77,8 +73,8 @@ export class Backpressure {
       this.#sampling ??= this.#deps
         .queue()
         .then((queue) => {
-          this.#queue = queue;
-          this.#queueWaitMs = queue.oldestDueWaitMs;
+          this.#queueDepth = queue.depth;
+          this.#queueWaitMs = queue.oldestDueWaitSeconds * 1000;
         })
         .catch((error: unknown) => this.#deps.logger.warn({ err: error }, 'queue sample failed; the last value stands'))
         .finally(() => {
@@ -113,8 +109,8 @@ export class Backpressure {
     const rss = maxRssBytes > 0 ? this.#rss() : 0;
     if (maxRssBytes > 0 && rss > maxRssBytes) {
       reason = `this node uses ${mib(rss)} MiB of memory, over its budget of ${mib(maxRssBytes)} MiB`;
-    } else if (maxQueueDepth > 0 && this.#queue.depth > maxQueueDepth) {
-      reason = `${this.#queue.depth} deliveries are waiting, over the budget of ${maxQueueDepth}`;
+    } else if (maxQueueDepth > 0 && this.#queueDepth > maxQueueDepth) {
+      reason = `${this.#queueDepth} deliveries are waiting, over the budget of ${maxQueueDepth}`;
     } else if (maxQueueWaitMs > 0 && this.#queueWaitMs > maxQueueWaitMs) {
       reason = `deliveries have waited ${Math.round(this.#queueWaitMs)} ms for a worker, over the budget of ${maxQueueWaitMs} ms: the workers are catching up`;
     }

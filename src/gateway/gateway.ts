@@ -102,10 +102,7 @@ export class Gateway {
     });
     this.directory = new DirectoryCache(store, { ttlMs: options.directoryTtlMs, logger });
     this.backpressure = new Backpressure(config.overload, {
-      queue: async () => {
-        const stats = await queueStats(store.db);
-        return { depth: stats.depth, oldestDueWaitMs: stats.oldestDueWaitSeconds * 1000 };
-      },
+      queue: () => queueStats(store.db),
       logger,
     });
     this.auth = new ClientAuth(store, { adminToken: config.admin.token });

@@ -83,33 +83,28 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       if (s) for (const state of GAUGED_DELIVERY_STATES) this.set({ state }, s.byState[state]);
     },
   });
-  const queueDepth = new Gauge({
-    name: 'edxgate_queue_depth',
-    help: 'Deliveries waiting or in progress (queued + delivering)',
-    registers,
-    async collect() {
-      const s = await snapshot();
-      if (s) this.set(s.depth);
-    },
-  });
-  const queueWait = new Gauge({
-    name: 'edxgate_queue_wait_seconds',
-    help: 'How long the longest-waiting due delivery has waited for a worker (all nodes); over QUEUE_WAIT_BUDGET_MS new packets are refused with 503',
-    registers,
-    async collect() {
-      const s = await snapshot();
-      if (s) this.set(s.oldestDueWaitSeconds);
-    },
-  });
-  const oldestUndeliveredAge = new Gauge({
-    name: 'edxgate_oldest_undelivered_age_seconds',
-    help: 'Age of the oldest delivery neither delivered nor dead',
-    registers,
-    async collect() {
-      const s = await snapshot();
-      if (s) this.set(s.oldestUndeliveredAgeSeconds);
-    },
-  });
+  /** A gauge set from one number of the scrape's queue snapshot. */
+  const snapshotGauge = (name: string, help: string, value: (s: QueueSnapshot) => number): Gauge =>
+    new Gauge({
+      name,
+      help,
+      registers,
+      async collect() {
+        const s = await snapshot();
+        if (s) this.set(value(s));
+      },
+    });
+  const queueDepth = snapshotGauge('edxgate_queue_depth', 'Deliveries waiting or in progress (queued + delivering)', (s) => s.depth);
+  const queueWait = snapshotGauge(
+    'edxgate_queue_wait_seconds',
+    'How long the longest-waiting due delivery has waited for a worker (all nodes); over QUEUE_WAIT_BUDGET_MS new packets are refused with 503',
+    (s) => s.oldestDueWaitSeconds,
+  );
+  const oldestUndeliveredAge = snapshotGauge(
+    'edxgate_oldest_undelivered_age_seconds',
+    'Age of the oldest delivery neither delivered nor dead',
+    (s) => s.oldestUndeliveredAgeSeconds,
+  );
 
   const stageDuration = new Histogram({
     name: 'edxgate_stage_duration_seconds',

@@ -9,7 +9,7 @@ import type { QueueSample } from '../../src/gateway/backpressure.ts';
 const OPTIONS = { maxRssBytes: 0, maxQueueDepth: 0, maxQueueWaitMs: 2000, retryAfterSeconds: 4, sampleIntervalMs: 20 };
 
 t.test('a claim updates the wait between samples; the next sample replaces it', async (t) => {
-  let sample: QueueSample = { depth: 0, oldestDueWaitMs: 0 };
+  let sample: QueueSample = { depth: 0, oldestDueWaitSeconds: 0 };
   let samples = 0;
   const shedder = new Backpressure(OPTIONS, {
     queue: async () => {
@@ -27,7 +27,7 @@ t.test('a claim updates the wait between samples; the next sample replaces it', 
   t.equal(shedder.check(), undefined, 'a short claim: nothing due is left');
 
   // The workers of this node are stuck (no claims): the database sample speaks.
-  sample = { depth: 10, oldestDueWaitMs: 3000 };
+  sample = { depth: 10, oldestDueWaitSeconds: 3 };
   shedder.start();
   const before = samples;
   while (samples < before + 2) await new Promise((resolve) => setTimeout(resolve, 10));
@@ -37,7 +37,7 @@ t.test('a claim updates the wait between samples; the next sample replaces it', 
 });
 
 t.test('a wait budget of 0 never refuses', async (t) => {
-  const shedder = new Backpressure({ ...OPTIONS, maxQueueWaitMs: 0 }, { queue: async () => ({ depth: 0, oldestDueWaitMs: 60_000 }), logger: pino({ level: 'silent' }) });
+  const shedder = new Backpressure({ ...OPTIONS, maxQueueWaitMs: 0 }, { queue: async () => ({ depth: 0, oldestDueWaitSeconds: 60 }), logger: pino({ level: 'silent' }) });
   shedder.observeQueueWait(60_000);
   t.equal(shedder.check(), undefined);
 });
