@@ -129,8 +129,8 @@ export const CONFIG_SCHEMA = {
     doc: 'End-to-end budget of one send/receive; deadline = admission + budget.',
   },
   delivery: {
-    workers: { type: 'integer', env: 'DELIVERY_WORKERS', default: 4, min: 0, max: 256, doc: 'Concurrent delivery workers per node (0 disables delivery on this node).' },
-    batchSize: { type: 'integer', env: 'DELIVERY_BATCH_SIZE', default: 10, min: 1, max: 1000, doc: 'Deliveries claimed per query.' },
+    workers: { type: 'integer', env: 'DELIVERY_WORKERS', default: 4, min: 0, max: 256, doc: 'Delivery workers per node, each with up to DELIVERY_BATCH_SIZE deliveries in flight (0 disables delivery on this node).' },
+    batchSize: { type: 'integer', env: 'DELIVERY_BATCH_SIZE', default: 10, min: 1, max: 1000, doc: 'Deliveries one worker has in flight at most, and claims per query; it claims again as they finish, not only once all have.' },
     maxAttempts: { type: 'integer', env: 'DELIVERY_MAX_ATTEMPTS', default: 10, min: 1, max: 1000, doc: 'Attempts before a delivery is dead-lettered.' },
     leaseMs: {
       type: 'integer',

@@ -76,8 +76,9 @@ export interface DeliveryDeps {
   readonly signer?: ForwardSigner | undefined;
   /**
    * After every claim: how long, in ms, the due deliveries still queued have waited for a worker at
-   * most — the longest wait among a full batch (claims take the longest-waiting first), 0 after a
-   * short one (nothing due was left). Load shedding reads it between its samples of the queue.
+   * most — the longest wait among a full claim (as many rows as asked for; claims take the
+   * longest-waiting first), 0 after a short one (nothing due was left). Load shedding reads it
+   * between its samples of the queue.
    */
   readonly onClaimed?: ((queueWaitMs: number) => void) | undefined;
   /** The clock adapters get; default the real one. */
@@ -219,23 +220,45 @@ export class DeliveryService {
     return this.#adapters.health();
   }
 
+  /**
+   * One worker: up to `batchSize` deliveries in flight, claimed as slots free up rather than batch
+   * by batch. Waiting for a whole batch let one slow receiver (a webhook taking its full timeout)
+   * hold back every delivery claimed after it, and with the queue-wait budget that meant 503s for
+   * every sender. While more may be due, a worker claims again once half its slots are free, so a
+   * saturated node still claims several rows per query instead of one per completed delivery.
+   */
   async #loop(index: number): Promise<void> {
     const log = this.#log.child({ worker: index });
+    const batchSize = this.#options.batchSize;
+    const inFlight = new Set<Promise<void>>();
+    /** Free slots a claim waits for: half the batch while more may be due, one once the queue was drained. */
+    let slotsWanted = 1;
     let errorDelayMs = 0;
     while (!this.#stopping) {
       try {
-        const batchSize = this.#options.batchSize;
-        const { deliveries, nextClaimAt } = await claimDue(this.#deps.store.db, { limit: batchSize, leaseMs: this.#options.leaseMs });
-        this.#deps.onClaimed?.(deliveries.length === batchSize ? Math.max(...deliveries.map(waitToClaimMs)) : 0);
+        if (batchSize - inFlight.size < slotsWanted) {
+          await Promise.race(inFlight);
+          continue;
+        }
+        const limit = batchSize - inFlight.size;
+        const { deliveries, nextClaimAt } = await claimDue(this.#deps.store.db, { limit, leaseMs: this.#options.leaseMs });
+        const full = deliveries.length === limit;
+        this.#deps.onClaimed?.(full ? Math.max(...deliveries.map(waitToClaimMs)) : 0);
         errorDelayMs = 0;
         this.#lastError = undefined;
-        // A full batch means more may be due: another worker takes the next batch meanwhile.
-        if (deliveries.length === batchSize) this.#signal.wakeOne();
-        // A batch is delivered concurrently: one slow receiver must not hold up the others' budget.
-        if (deliveries.length > 0) await Promise.all(deliveries.map((c) => this.#deliver(c)));
-        if (deliveries.length === batchSize) continue;
+        for (const claim of deliveries) {
+          const attempt: Promise<void> = this.#deliver(claim).finally(() => inFlight.delete(attempt));
+          inFlight.add(attempt);
+        }
+        if (full) {
+          // More may be due: another worker claims too, and this one again once slots free up.
+          this.#signal.wakeOne();
+          slotsWanted = Math.ceil(batchSize / 2);
+          continue;
+        }
         // Short claim: the queue was drained when claimed. Anything admitted since rang the
         // signal, so waiting cannot miss it (a wake-up with no waiter is kept as a permit).
+        slotsWanted = 1;
         if (this.#stopping) break;
         await this.#signal.wait(this.#idleMs(nextClaimAt));
       } catch (error) {
@@ -247,6 +270,8 @@ export class DeliveryService {
         await this.#signal.wait(errorDelayMs);
       }
     }
+    // Stopping: no more claims; the deliveries in flight finish (shutdown bounds how long it waits).
+    await Promise.all(inFlight);
   }
 
   /** How long an idle worker sleeps: until the next retry or lease expiry, at most the sweep interval. */

@@ -1,16 +1,20 @@
 // The delivery workers against real receivers on loopback: retries keep the delivery id, a refusal
 // goes to the dead letter and an admin re-queue brings it back, urgent packets are claimed first,
-// an open circuit reschedules instead of attempting, and a late delivery is flagged, counted and
-// still delivered.
+// an open circuit reschedules instead of attempting, a late delivery is flagged, counted and still
+// delivered, and a slow receiver does not hold back the deliveries claimed with it.
 
+import { createServer } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import t from 'tap';
 import { WEBHOOK_HEADERS } from '../../src/adapters/webhook/webhook-adapter.ts';
 import { ADMIN_TOKEN, makeDocument, postHeaders, routeToWebhook, startReceiver, startTestGateway, waitFor } from '../api/gateway-fixture.ts';
 import type { TestGateway } from '../api/gateway-fixture.ts';
+import { listenOnLoopback } from '../helpers/loopback.ts';
 
 const A = '000.00.15.H47';
 const B = '000.01.15.H47';
 const C = '000.02.15.H47';
+const D = '000.03.15.H47';
 const DELIVERY_ID = WEBHOOK_HEADERS.deliveryId.toLowerCase();
 const ATTEMPT = WEBHOOK_HEADERS.attempt.toLowerCase();
 
@@ -163,4 +167,41 @@ t.test('a delivery past its deadline is flagged and counted once, and still deli
   t.ok(late.length >= 1);
   const metrics = await gw.app.inject({ method: 'GET', url: '/metrics' });
   t.match(metrics.body, new RegExp(`\nedxgate_deadline_misses_total ${late.length}\n`), 'each late delivery counted once: the document, and its 01 if late');
+});
+
+t.test('a receiver that holds its answer does not hold back the deliveries claimed after it', async (t) => {
+  // One worker with two slots. The first claim takes the delivery to C, whose receiver holds its
+  // answer, and one to D. When D's is done its slot is free, and the third packet (to D) must be
+  // claimed and delivered while C's receiver still holds: a worker that waited for its whole batch
+  // would not claim again until C answered. The 60 s budget keeps the held request from timing out.
+  const held: ServerResponse[] = [];
+  const slow = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => held.push(res));
+  });
+  const slowUrl = `${await listenOnLoopback(t, slow)}/hook`;
+  const fast = await startReceiver(t, () => 200);
+  const gw = await startTestGateway(t, {
+    startWorkers: false,
+    config: { budgetMs: 60_000, delivery: { workers: 1, batchSize: 2 } },
+    setup: async (db) => {
+      await routeToWebhook(db, C, 'webhook-c', slowUrl);
+      await routeToWebhook(db, D, 'webhook-d', fast.url);
+    },
+  });
+  const toC = await post(gw, [C]);
+  const first = await post(gw, [D]);
+  const second = await post(gw, [D]);
+  await gw.app.gateway.start();
+  await waitFor('the held delivery reached its receiver', () => held.length === 1);
+  await waitFor('both deliveries to D delivered while C holds', async () => {
+    const rows = await gw.db.store.db.selectFrom('deliveries').select(['id', 'state']).where('recipient', '=', D).execute();
+    return rows.length === 2 && rows.every((r) => r.state === 'delivered');
+  });
+  t.equal(held.length, 1, 'C still holds its answer');
+  t.equal((await delivery(gw, toC.deliveryId)).state, 'delivering', 'the delivery to C is still in flight');
+  t.same(fast.received.map((r) => r.headers[DELIVERY_ID]), [first.deliveryId, second.deliveryId]);
+
+  for (const res of held) res.writeHead(200).end('ok');
+  await waitFor('C delivered once answered', async () => (await delivery(gw, toC.deliveryId)).state === 'delivered');
 });
