@@ -117,17 +117,17 @@ export function renderSection(reports: readonly BenchReport[], chartPath: string
   }
   const withRuntime = reports.filter((r) => r.gateway.runtime !== undefined);
   if (withRuntime.length > 0) {
-    lines.push('', "The gateway's runtime in the same runs, from its /metrics (GC time per packet; GC pauses of 10 ms or more; how late the event loop ran a timer, ms), and the machine speed check (ms of CPU for a fixed workload before the run / after the gateway's window: lower is a faster machine):", '');
+    lines.push('', "The gateway's runtime in the same runs, from its /metrics (GC time per packet; GC pauses of 10 ms or more; how late the event loop ran a timer, ms; the share of the window the event loop was busy), and the machine speed check (ms of CPU for a fixed workload before the run / after the gateway's window: lower is a faster machine):", '');
     lines.push(
-      '| scenario | database | node flags | GC ms per packet: scavenges / mark-compact | GC pauses ≥ 10 ms | event-loop delay p99 | max | speed check before / after |',
-      '|---|---|---|---:|---:|---:|---:|---:|',
+      '| scenario | database | node flags | GC ms per packet: scavenges / mark-compact | GC pauses ≥ 10 ms | event-loop delay p99 | max | event loop busy | speed check before / after |',
+      '|---|---|---|---:|---:|---:|---:|---:|---:|',
     );
     for (const r of withRuntime) {
       const rt = r.gateway.runtime;
       const gc = rt?.gcMsPerPacket;
       const flags = (r.options.nodeFlags ?? []).map((f) => `\`${f}\``).join(' ') || '–';
       lines.push(
-        `| ${r.scenario} | ${db(r)} | ${flags} | ${num(gc?.minor)} / ${num(gc === undefined ? undefined : gc.major + gc.incremental)} | ${rt?.gcPausesOver10Ms ?? '–'} | ${num(rt?.eventLoopDelayP99Ms, 1)} | ${num(rt?.eventLoopDelayMaxMs, 1)} | ${num(r.cpuSpeed?.before.bestMs, 1)} / ${num(r.cpuSpeed?.after?.bestMs, 1)} |`,
+        `| ${r.scenario} | ${db(r)} | ${flags} | ${num(gc?.minor)} / ${num(gc === undefined ? undefined : gc.major + gc.incremental)} | ${rt?.gcPausesOver10Ms ?? '–'} | ${num(rt?.eventLoopDelayP99Ms, 1)} | ${num(rt?.eventLoopDelayMaxMs, 1)} | ${pct(rt?.eventLoopUtilization)} | ${num(r.cpuSpeed?.before.bestMs, 1)} / ${num(r.cpuSpeed?.after?.bestMs, 1)} |`,
       );
     }
   }

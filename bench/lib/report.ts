@@ -208,7 +208,8 @@ function runtimeLine(r: RuntimeFigures): string {
   const gcTotal = gc === undefined ? undefined : gc.minor + gc.major + gc.incremental;
   return (
     `gateway runtime: GC ${num(gcTotal)} ms per packet (scavenges ${num(gc?.minor)}, mark-compact ${num(gc === undefined ? undefined : gc.major + gc.incremental)}), ` +
-    `${r.gcPausesOver10Ms ?? '–'} pauses ≥ 10 ms; event-loop delay p99 ${num(r.eventLoopDelayP99Ms, 1)} ms, max ${num(r.eventLoopDelayMaxMs, 1)} ms`
+    `${r.gcPausesOver10Ms ?? '–'} pauses ≥ 10 ms; event-loop delay p99 ${num(r.eventLoopDelayP99Ms, 1)} ms, max ${num(r.eventLoopDelayMaxMs, 1)} ms` +
+    (r.eventLoopUtilization === undefined ? '' : `; event loop busy ${pct(r.eventLoopUtilization)} of the window`)
   );
 }
 

@@ -1,5 +1,6 @@
 // What the gateway's Node runtime did over one measured window, read from its own /metrics: time
-// spent in garbage collection and how long callbacks waited for the event loop. CPU seconds say how
+// spent in garbage collection, how long callbacks waited for the event loop, and how much of the
+// window the event loop was busy. CPU seconds say how
 // much work a packet costs; these say why a tail is long when the CPU is not saturated — a scavenge
 // or a busy loop holds every packet in flight behind it.
 //
@@ -7,7 +8,10 @@
 // (the window is the difference of two scrapes), and the event-loop delay gauges are read from
 // perf_hooks.monitorEventLoopDelay, which prom-client resets at every scrape — so the scrape that
 // opens the window discards what came before, and the one that closes it reports the window alone.
+// The busy share is the gateway's own counter (edxgate_event_loop_busy_seconds_total) over the
+// wall time between the two scrapes: near 100 %, every packet queues behind the others.
 
+import { performance } from 'node:perf_hooks';
 import { request } from 'undici';
 
 /** Garbage-collection and event-loop figures of one window (undefined where /metrics did not tell). */
@@ -19,6 +23,8 @@ export interface RuntimeFigures {
   /** Event-loop delay over the window, ms: how late a timer callback ran. */
   readonly eventLoopDelayP99Ms: number | undefined;
   readonly eventLoopDelayMaxMs: number | undefined;
+  /** Share of the window the event loop was busy running callbacks (0..1). */
+  readonly eventLoopUtilization?: number | undefined;
 }
 
 /** A window that is running; `end(packets)` reads it. */
@@ -35,6 +41,7 @@ interface Scrape {
   readonly gcOver10Ms: number;
   readonly loopP99Seconds: number | undefined;
   readonly loopMaxSeconds: number | undefined;
+  readonly loopBusySeconds: number | undefined;
 }
 
 /** One sample of a Prometheus text exposition: `name{labels} value`, labels as written. */
@@ -64,6 +71,7 @@ export function readRuntimeMetrics(text: string, prefix = 'edxgate_'): Scrape | 
     gcOver10Ms: GC_KINDS.reduce((n, kind) => n + over10Ms(kind), 0),
     loopP99Seconds: s.get(`${prefix}nodejs_eventloop_lag_p99_seconds`),
     loopMaxSeconds: s.get(`${prefix}nodejs_eventloop_lag_max_seconds`),
+    loopBusySeconds: s.get(`${prefix}event_loop_busy_seconds_total`),
   };
 }
 
@@ -81,9 +89,11 @@ async function scrape(baseUrl: string): Promise<Scrape | undefined> {
 /** Opens a window on the gateway at `baseUrl` (the scrape resets its event-loop delay record). */
 export async function startRuntimeWindow(baseUrl: string): Promise<RuntimeWindow> {
   const before = await scrape(baseUrl);
+  const openedAt = performance.now();
   return {
     async end(packets) {
       const after = await scrape(baseUrl);
+      const windowS = (performance.now() - openedAt) / 1000;
       const unknown: RuntimeFigures = { gcMsPerPacket: undefined, gcPausesOver10Ms: undefined, eventLoopDelayP99Ms: undefined, eventLoopDelayMaxMs: undefined };
       if (after === undefined) return unknown;
       const toMs = (seconds: number | undefined): number | undefined => (seconds === undefined ? undefined : seconds * 1000);
@@ -94,7 +104,14 @@ export async function startRuntimeWindow(baseUrl: string): Promise<RuntimeWindow
         gcPausesOver10Ms: before === undefined ? undefined : after.gcOver10Ms - before.gcOver10Ms,
         eventLoopDelayP99Ms: toMs(after.loopP99Seconds),
         eventLoopDelayMaxMs: toMs(after.loopMaxSeconds),
+        eventLoopUtilization: eventLoopShare(before?.loopBusySeconds, after.loopBusySeconds, windowS),
       };
     },
   };
+}
+
+/** Busy seconds between two readings over the wall seconds between them (0..1), or undefined. */
+export function eventLoopShare(before: number | undefined, after: number | undefined, windowS: number): number | undefined {
+  if (before === undefined || after === undefined || windowS <= 0) return undefined;
+  return Math.min(1, Math.max(0, (after - before) / windowS));
 }

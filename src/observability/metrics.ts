@@ -1,6 +1,7 @@
 // Prometheus metrics of one gateway. Each gateway owns its Registry (never prom-client's global one)
 // so several gateways can run in one process, as the end-to-end tests do.
 
+import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** Intake and delivery stages whose duration is observed (DESIGN: "Each stage records its elapsed time"). */
@@ -105,6 +106,20 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     'Age of the oldest delivery neither delivered nor dead',
     (s) => s.oldestUndeliveredAgeSeconds,
   );
+
+  // The event loop is the one server every packet of this node queues for: once it is busy most of
+  // the time, latency climbs (each packet waits behind the others' parsing and signing) well before
+  // CPU or the queue say the node is full. A counter of busy seconds, not a gauge of utilization,
+  // so that rate() over any window gives the utilization of that window, whatever the scrape interval.
+  new Counter({
+    name: 'edxgate_event_loop_busy_seconds_total',
+    help: "Seconds this process's event loop spent running callbacks rather than waiting for I/O; its rate() is the event-loop utilization (0-1)",
+    registers,
+    collect() {
+      this.reset();
+      this.inc(performance.eventLoopUtilization().active / 1000);
+    },
+  });
 
   const stageDuration = new Histogram({
     name: 'edxgate_stage_duration_seconds',

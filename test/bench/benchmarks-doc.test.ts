@@ -53,11 +53,13 @@ t.test("the gateway's runtime table lists the runs that measured it, with their 
     ...base,
     options: { ...base.options, nodeFlags: ['--max-semi-space-size=32'] },
     cpuSpeed: { before: { bestMs: 33.04, rounds: 7 }, after: { bestMs: 41.2, rounds: 7 } },
-    gateway: { ...base.gateway, runtime: { gcMsPerPacket: { minor: 0.42, major: 0.03, incremental: 0.01 }, gcPausesOver10Ms: 31, eventLoopDelayP99Ms: 34, eventLoopDelayMaxMs: 71.6 } },
+    gateway: { ...base.gateway, runtime: { gcMsPerPacket: { minor: 0.42, major: 0.03, incremental: 0.01 }, gcPausesOver10Ms: 31, eventLoopDelayP99Ms: 34, eventLoopDelayMaxMs: 71.6, eventLoopUtilization: 0.68 } },
   };
   const section = renderSection([measured], 'x.svg');
-  t.match(section, /\| medium \| Postgres \| `--max-semi-space-size=32` \| 0\.42 \/ 0\.04 \| 31 \| 34\.0 \| 71\.6 \| 33\.0 \/ 41\.2 \|/);
-  t.match(renderSection([{ ...measured, cpuSpeed: undefined }], 'x.svg'), /\| 71\.6 \| – \/ – \|/, 'a run made before the speed check shows none');
+  t.match(section, /\| medium \| Postgres \| `--max-semi-space-size=32` \| 0\.42 \/ 0\.04 \| 31 \| 34\.0 \| 71\.6 \| 68 % \| 33\.0 \/ 41\.2 \|/);
+  t.match(renderSection([{ ...measured, cpuSpeed: undefined }], 'x.svg'), /\| 71\.6 \| 68 % \| – \/ – \|/, 'a run made before the speed check shows none');
+  const older = { ...measured.gateway.runtime, eventLoopUtilization: undefined };
+  t.match(renderSection([{ ...measured, gateway: { ...measured.gateway, runtime: older } }], 'x.svg'), /\| 71\.6 \| – \| 33\.0/, 'a run made before the busy share was measured shows none');
   t.notMatch(renderSection([base], 'x.svg'), /runtime in the same runs/, 'older reports without the figures add no table');
 });
 

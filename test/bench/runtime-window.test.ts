@@ -2,7 +2,7 @@
 // real gateway's registry as well as from a fixed exposition.
 
 import t from 'tap';
-import { readRuntimeMetrics } from '../../bench/lib/runtime-window.ts';
+import { eventLoopShare, readRuntimeMetrics } from '../../bench/lib/runtime-window.ts';
 import { renderReport } from '../../bench/lib/report.ts';
 import { createMetrics } from '../../src/observability/metrics.ts';
 import { sampleReport } from './report-fixture.ts';
@@ -19,11 +19,19 @@ const EXPOSITION = [
   'edxgate_nodejs_gc_duration_seconds_count{kind="major"} 7',
   'edxgate_nodejs_eventloop_lag_p99_seconds 0.055',
   'edxgate_nodejs_eventloop_lag_max_seconds 0.128',
+  'edxgate_event_loop_busy_seconds_total 42.5',
 ].join('\n');
 
 t.test('GC seconds by kind, pauses over 10 ms and the event-loop delay come out of the exposition', async (t) => {
   const read = readRuntimeMetrics(EXPOSITION);
-  t.same(read, { gcSeconds: { minor: 1.5, major: 0.12, incremental: 0 }, gcOver10Ms: 13, loopP99Seconds: 0.055, loopMaxSeconds: 0.128 });
+  t.same(read, { gcSeconds: { minor: 1.5, major: 0.12, incremental: 0 }, gcOver10Ms: 13, loopP99Seconds: 0.055, loopMaxSeconds: 0.128, loopBusySeconds: 42.5 });
+});
+
+t.test('the event-loop busy share is the busy seconds gained over the wall seconds of the window', async (t) => {
+  t.equal(eventLoopShare(40, 61, 30), 0.7);
+  t.equal(eventLoopShare(undefined, 61, 30), undefined, 'unknown without the opening reading');
+  t.equal(eventLoopShare(40, 75, 30), 1, 'capped at the whole window (scrape timing)');
+  t.equal(eventLoopShare(40, 61, 0), undefined);
 });
 
 t.test('an exposition without the process metrics tells nothing rather than zeros', async (t) => {
@@ -42,12 +50,13 @@ t.test("a gateway's own registry has the metrics the bench reads", async (t) => 
   t.ok(read !== undefined, 'the GC histogram is exported under the edxgate_ prefix');
   t.type(read?.loopP99Seconds, 'number', 'the event-loop delay p99 is exported');
   t.type(read?.loopMaxSeconds, 'number');
+  t.type(read?.loopBusySeconds, 'number', 'the event-loop busy seconds are exported');
 });
 
 t.test('the report prints the runtime line when the run measured it', async (t) => {
   const base = sampleReport();
-  const runtime = { gcMsPerPacket: { minor: 0.9, major: 0.05, incremental: 0.01 }, gcPausesOver10Ms: 31, eventLoopDelayP99Ms: 55, eventLoopDelayMaxMs: 127.7 };
+  const runtime = { gcMsPerPacket: { minor: 0.9, major: 0.05, incremental: 0.01 }, gcPausesOver10Ms: 31, eventLoopDelayP99Ms: 55, eventLoopDelayMaxMs: 127.7, eventLoopUtilization: 0.724 };
   const text = renderReport({ ...base, gateway: { ...base.gateway, runtime } });
-  t.match(text, /gateway runtime: GC 0\.96 ms per packet \(scavenges 0\.90, mark-compact 0\.06\), 31 pauses ≥ 10 ms; event-loop delay p99 55\.0 ms, max 127\.7 ms/);
+  t.match(text, /gateway runtime: GC 0\.96 ms per packet \(scavenges 0\.90, mark-compact 0\.06\), 31 pauses ≥ 10 ms; event-loop delay p99 55\.0 ms, max 127\.7 ms; event loop busy 72 % of the window/);
   t.notMatch(renderReport(base), /gateway runtime/, 'no line when nothing was measured');
 });

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import t from 'tap';
 import { createMetrics } from '../../src/observability/metrics.ts';
 import type { QueueSnapshot } from '../../src/observability/metrics.ts';
@@ -62,4 +63,26 @@ t.test('every stage has its histogram from the start, at count 0', async (t) => 
   const text = await createMetrics({ processMetrics: false }).registry.metrics();
   for (const stage of ['decode', 'validate', 'verify', 'admit', 'wait_to_claim', 'deliver'])
     t.ok(text.includes(`edxgate_stage_duration_seconds_count{stage="${stage}"} 0`), stage);
+});
+
+t.test("the event loop's busy seconds count the time spent running callbacks", async (t) => {
+  const m = createMetrics({ processMetrics: false });
+  const busySeconds = async (): Promise<number> => {
+    const line = (await m.registry.metrics()).split('\n').find((l) => l.startsWith('edxgate_event_loop_busy_seconds_total '));
+    t.ok(line, 'exported');
+    return Number(line?.split(' ')[1]);
+  };
+  const before = await busySeconds();
+  // Hold the event loop for 200 ms of wall time: a loop that is running callbacks is busy, however
+  // the machine schedules this process meanwhile.
+  const spinStart = performance.now();
+  while (performance.now() - spinStart < 200);
+  const spun = (performance.now() - spinStart) / 1000;
+  await new Promise((resolve) => setImmediate(resolve));
+  const after = await busySeconds();
+  t.ok(after - before >= spun * 0.9, `busy grew by ${(after - before).toFixed(3)} s over a ${spun.toFixed(3)} s spin`);
+  // Idle time is not counted: waiting on a timer adds far less than the wait.
+  const idleStart = await busySeconds();
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  t.ok((await busySeconds()) - idleStart < 0.15, 'a 300 ms wait for a timer is not busy time');
 });
