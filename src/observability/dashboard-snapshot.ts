@@ -15,6 +15,7 @@
 // come in as narrow dependencies (a kysely handle, an expiry function) so that observability does
 // not reach into the gateway's composition.
 
+import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import type { Histogram } from 'prom-client';
@@ -208,6 +209,11 @@ export interface DashboardSnapshot {
     readonly admittedPerSecond: number;
     readonly deliveredPerSecond: number;
     readonly rejectedPerSecond: number;
+    /**
+     * Share of the window (0..1) this node's event loop was busy running callbacks. Every packet of
+     * the node waits for that loop, so the latency tail climbs with it long before the CPU is full.
+     */
+    readonly eventLoopBusyShare: number;
     readonly series: readonly ThroughputPoint[];
   };
   /** This node's counters since it started. */
@@ -240,6 +246,8 @@ export interface DashboardSnapshotDeps {
   readonly budgetMs: number;
   /** Told why a part could not be read (the JSON only names the part). */
   readonly onError?: ((part: string, error: unknown) => void) | undefined;
+  /** Milliseconds the event loop has been busy since the process started; tests pass a fake with their fake clock. */
+  readonly eventLoopBusyMs?: (() => number) | undefined;
 }
 
 /** Tuning; the defaults suit a page refreshing every 3 s. */
@@ -273,6 +281,7 @@ interface Sample {
   readonly rejected: number;
   readonly duplicate: number;
   readonly deadlineMisses: number;
+  readonly eventLoopBusyMs: number;
 }
 
 interface DatabasePart {
@@ -411,6 +420,7 @@ export class DashboardSnapshots {
         admittedPerSecond: round((current.admitted - base.admitted) / seconds),
         deliveredPerSecond: round((delivered(current) - delivered(base)) / seconds),
         rejectedPerSecond: round((current.rejected - base.rejected) / seconds),
+        eventLoopBusyShare: round(Math.min(1, Math.max(0, (current.eventLoopBusyMs - base.eventLoopBusyMs) / (seconds * 1000)))),
         series: shown.map((end) => {
           const w = windowOf(end);
           return {
@@ -459,7 +469,8 @@ export class DashboardSnapshots {
       counterTotal(m.packetsDuplicate),
       counterTotal(m.deadlineMisses),
     ]);
-    return { at, latency: latency.get('') ?? EMPTY_COUNTS, stages, admitted, rejected, duplicate, deadlineMisses };
+    const eventLoopBusyMs = (this.#deps.eventLoopBusyMs ?? (() => performance.eventLoopUtilization().active))();
+    return { at, latency: latency.get('') ?? EMPTY_COUNTS, stages, admitted, rejected, duplicate, deadlineMisses, eventLoopBusyMs };
   }
 
   #databasePart(): Promise<DatabasePart> {

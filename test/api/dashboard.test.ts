@@ -35,7 +35,7 @@ interface DashboardReply {
     series: { t: number; count: number; p50Ms: number | null }[];
   };
   stages: { stage: string; window: { count: number; p50Ms: number | null }; total: { count: number } }[];
-  throughput: { admittedPerSecond: number; series: { t: number; admitted: number }[] };
+  throughput: { admittedPerSecond: number; eventLoopBusyShare: number; series: { t: number; admitted: number }[] };
   totals: { admitted: number; rejected: number; duplicate: number; delivered: number; deadlineMisses: number };
   deadlineMisses: { total: number; window: number };
   queue: { depth: number; oldestUndeliveredAgeSeconds: number; queued: number; delivering: number; dead: number } | null;
@@ -163,6 +163,7 @@ t.test('the figures follow the traffic', async (t) => {
   t.equal(after.stages.find((s) => s.stage === 'decode')?.window.count, 4, 'every post was decoded, the malformed one too');
   t.equal(after.stages.find((s) => s.stage === 'admit')?.window.count, 3);
   t.ok(after.throughput.admittedPerSecond > 0);
+  t.ok(after.throughput.eventLoopBusyShare > 0 && after.throughput.eventLoopBusyShare <= 1, `event loop busy ${after.throughput.eventLoopBusyShare} of the window`);
   t.same(after.queue, { depth: 0, oldestUndeliveredAgeSeconds: 0, queued: 0, delivering: 0, dead: 1 });
   t.equal(after.deadLetters?.total, 1);
   t.match(after.deadLetters?.latest, [{ recipient: C, sender: A, attempts: 1, lastError: /400/, lastAttemptAt: /\+07:00$/ }]);
@@ -190,6 +191,7 @@ t.test('sliding windows over in-memory samples; a database that cannot be read l
   t.teardown(() => db.destroy());
   const metrics = createMetrics({ processMetrics: false });
   let clock = 1_000_000;
+  let busyMs = 0;
   let expiryReads = 0;
   const notAfter = new Date(clock + 10 * 86_400_000);
   const report: ExpiryReport = {
@@ -210,6 +212,7 @@ t.test('sliding windows over in-memory samples; a database that cannot be read l
       },
       budgetMs: 5000,
       onError: (part) => errors.push(part),
+      eventLoopBusyMs: () => busyMs,
     },
     { now: () => clock, sampleIntervalMs: 0, windowMs: 60_000, historyMs: 600_000 },
   );
@@ -218,11 +221,13 @@ t.test('sliding windows over in-memory samples; a database that cannot be read l
   for (let i = 0; i < 10; i++) metrics.endToEndLatency.observe({ route_kind: 'inbox' }, 0.1);
   metrics.packetsAdmitted.inc({ kind: 'document' }, 10);
   clock += 60_000;
+  busyMs += 30_000;
   await snapshots.sample(); // t0 + 60 s
   for (let i = 0; i < 5; i++) metrics.endToEndLatency.observe({ route_kind: 'webhook' }, 8);
   metrics.packetsAdmitted.inc({ kind: 'document' }, 5);
   metrics.deadlineMisses.inc(5);
   clock += 70_000;
+  busyMs += 49_000;
 
   const s = await snapshots.snapshot(); // t0 + 130 s: the window starts at the t0 + 60 s sample
   t.same(s.errors, ['database']);
@@ -235,6 +240,7 @@ t.test('sliding windows over in-memory samples; a database that cannot be read l
   t.match(s.latency.total, { count: 15, overBudget: 5, p50Ms: 87.5 }, 'all of them: rank 7.5 of 10 in (50 ms, 100 ms]');
   t.same(s.deadlineMisses, { total: 5, window: 5 });
   t.ok(Math.abs(s.throughput.admittedPerSecond - 5 / 70) < 0.001, '5 packets in 70 s');
+  t.equal(s.throughput.eventLoopBusyShare, 0.7, 'busy 49 s of the 70 s window');
   t.same(
     s.latency.series.map((p) => [p.t, p.count, p.p50Ms]),
     [

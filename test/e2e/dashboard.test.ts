@@ -131,6 +131,9 @@ t.test('the dashboard in chromium: token, charts, live numbers, language, screen
   t.ok((await page.locator('#chart-latency path.series.s-p50').count()) === 1, 'a p50 line');
   await waitFor('the dead letter listed', async () => (await page.locator('#dead-letters td', { hasText: C }).count()) > 0);
   t.ok((await numberAttribute(page, '[data-stat="delivered"]', 'data-value')) >= 3, 'deliveries counted');
+  const busy = await numberAttribute(page, '[data-stat="eventLoop"]', 'data-value');
+  t.ok(busy > 0 && busy <= 1, `the event loop's busy share shown (${busy})`);
+  t.match(await page.locator('[data-stat="eventLoop"] .value').textContent(), /^\d+ %$/);
   t.equal(await numberAttribute(page, '[data-stat="deadLetters"]', 'data-value'), 1, 'one dead letter');
   t.ok((await page.locator('#chart-stages rect.bar-p50').count()) >= 5, 'stage bars drawn');
   t.ok((await page.locator('#agencies td', { hasText: A }).count()) > 0, 'the sender is among the top agencies');

@@ -140,11 +140,12 @@ export const DASHBOARD_SCHEMA = {
     },
     throughput: {
       type: 'object',
-      required: ['admittedPerSecond', 'deliveredPerSecond', 'rejectedPerSecond', 'series'],
+      required: ['admittedPerSecond', 'deliveredPerSecond', 'rejectedPerSecond', 'eventLoopBusyShare', 'series'],
       properties: {
         admittedPerSecond: { type: 'number' },
         deliveredPerSecond: { type: 'number' },
         rejectedPerSecond: { type: 'number' },
+        eventLoopBusyShare: { type: 'number', minimum: 0, maximum: 1 },
         series: {
           type: 'array',
           items: {

@@ -36,6 +36,7 @@ const TEXT = {
     p50: 'Độ trễ p50',
     budget: 'Ngưỡng',
     admittedRate: 'Tiếp nhận / giây',
+    eventLoop: 'Vòng lặp sự kiện bận',
     admitted: 'Gói tin đã tiếp nhận',
     delivered: 'Đã chuyển giao',
     rejected: 'Bị từ chối',
@@ -122,6 +123,7 @@ const TEXT = {
     admitted: 'Packets admitted',
     delivered: 'Delivered',
     rejected: 'Rejected',
+    eventLoop: 'Event loop busy',
     queueDepth: 'Waiting for delivery',
     oldest: 'Oldest undelivered',
     misses: 'Deadline misses',
@@ -519,6 +521,9 @@ function drawTiles(data) {
   setTile('p99', p99, formatMs(p99), latencySub, level);
   setTile('p50', lw.p50Ms ?? data.latency.total.p50Ms, formatMs(lw.p50Ms ?? data.latency.total.p50Ms), t('budget') + ' ' + formatMs(data.budgetMs));
   setTile('admittedRate', data.throughput.admittedPerSecond, formatNumber(data.throughput.admittedPerSecond, 2), t('inWindow', { w }));
+  // Latency climbs with the loop's busy share (docs/benchmarks.md): amber from 70 %, red from 90 %.
+  const busy = data.throughput.eventLoopBusyShare;
+  setTile('eventLoop', busy, formatNumber(busy * 100, 0) + ' %', t('inWindow', { w }), busy >= 0.9 ? 'bad' : busy >= 0.7 ? 'warn' : undefined);
   setTile('admitted', data.totals.admitted, formatNumber(data.totals.admitted), t('sinceStart'));
   setTile('delivered', data.totals.delivered, formatNumber(data.totals.delivered), t('rejected') + ': ' + formatNumber(data.totals.rejected));
   const q = data.queue;

@@ -40,6 +40,7 @@ export const DASHBOARD_HTML = String.raw`<!doctype html>
     <div class="tile" data-stat="p99"><span class="label" data-i18n="p99"></span><span class="value">–</span><span class="sub"></span></div>
     <div class="tile" data-stat="p50"><span class="label" data-i18n="p50"></span><span class="value">–</span><span class="sub"></span></div>
     <div class="tile" data-stat="admittedRate"><span class="label" data-i18n="admittedRate"></span><span class="value">–</span><span class="sub"></span></div>
+    <div class="tile" data-stat="eventLoop"><span class="label" data-i18n="eventLoop"></span><span class="value">–</span><span class="sub"></span></div>
     <div class="tile" data-stat="admitted"><span class="label" data-i18n="admitted"></span><span class="value">–</span><span class="sub"></span></div>
     <div class="tile" data-stat="delivered"><span class="label" data-i18n="delivered"></span><span class="value">–</span><span class="sub"></span></div>
     <div class="tile" data-stat="queueDepth"><span class="label" data-i18n="queueDepth"></span><span class="value">–</span><span class="sub"></span></div>
