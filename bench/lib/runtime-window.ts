@@ -1,8 +1,8 @@
 // What the gateway's Node runtime did over one measured window, read from its own /metrics: time
 // spent in garbage collection, how long callbacks waited for the event loop, and how much of the
-// window the event loop was busy. CPU seconds say how
-// much work a packet costs; these say why a tail is long when the CPU is not saturated — a scavenge
-// or a busy loop holds every packet in flight behind it.
+// window the event loop was busy. CPU seconds say how much work a packet costs; these say why a
+// tail is long when the CPU is not saturated — a scavenge or a busy loop holds every packet in
+// flight behind it.
 //
 // prom-client's default metrics provide both: nodejs_gc_duration_seconds is a histogram since start
 // (the window is the difference of two scrapes), and the event-loop delay gauges are read from
@@ -13,6 +13,7 @@
 
 import { performance } from 'node:perf_hooks';
 import { request } from 'undici';
+import { eventLoopBusyShare } from '../../src/observability/metrics.ts';
 
 /** Garbage-collection and event-loop figures of one window (undefined where /metrics did not tell). */
 export interface RuntimeFigures {
@@ -104,14 +105,8 @@ export async function startRuntimeWindow(baseUrl: string): Promise<RuntimeWindow
         gcPausesOver10Ms: before === undefined ? undefined : after.gcOver10Ms - before.gcOver10Ms,
         eventLoopDelayP99Ms: toMs(after.loopP99Seconds),
         eventLoopDelayMaxMs: toMs(after.loopMaxSeconds),
-        eventLoopUtilization: eventLoopShare(before?.loopBusySeconds, after.loopBusySeconds, windowS),
+        eventLoopUtilization: eventLoopBusyShare(before?.loopBusySeconds, after.loopBusySeconds, windowS),
       };
     },
   };
-}
-
-/** Busy seconds between two readings over the wall seconds between them (0..1), or undefined. */
-export function eventLoopShare(before: number | undefined, after: number | undefined, windowS: number): number | undefined {
-  if (before === undefined || after === undefined || windowS <= 0) return undefined;
-  return Math.min(1, Math.max(0, (after - before) / windowS));
 }

@@ -15,7 +15,6 @@
 // come in as narrow dependencies (a kysely handle, an expiry function) so that observability does
 // not reach into the gateway's composition.
 
-import { performance } from 'node:perf_hooks';
 import { sql } from 'kysely';
 import type { Kysely } from 'kysely';
 import type { Histogram } from 'prom-client';
@@ -23,7 +22,7 @@ import { DELIVERY_STATES } from '../store/database.ts';
 import type { Database, DeliveryState } from '../store/database.ts';
 import { queueStats } from '../store/queries/queue-stats.ts';
 import type { ExpiryReport } from '../trust/pki/expiry.ts';
-import { STAGES } from './metrics.ts';
+import { STAGES, eventLoopBusySeconds, eventLoopBusyShare } from './metrics.ts';
 import type { Metrics, Stage } from './metrics.ts';
 
 // --- histogram arithmetic --------------------------------------------------------------------------
@@ -246,8 +245,8 @@ export interface DashboardSnapshotDeps {
   readonly budgetMs: number;
   /** Told why a part could not be read (the JSON only names the part). */
   readonly onError?: ((part: string, error: unknown) => void) | undefined;
-  /** Milliseconds the event loop has been busy since the process started; tests pass a fake with their fake clock. */
-  readonly eventLoopBusyMs?: (() => number) | undefined;
+  /** Seconds the event loop has been busy since the process started (default eventLoopBusySeconds); tests pass a fake with their fake clock. */
+  readonly eventLoopBusySeconds?: (() => number) | undefined;
 }
 
 /** Tuning; the defaults suit a page refreshing every 3 s. */
@@ -281,7 +280,7 @@ interface Sample {
   readonly rejected: number;
   readonly duplicate: number;
   readonly deadlineMisses: number;
-  readonly eventLoopBusyMs: number;
+  readonly eventLoopBusySeconds: number;
 }
 
 interface DatabasePart {
@@ -420,7 +419,7 @@ export class DashboardSnapshots {
         admittedPerSecond: round((current.admitted - base.admitted) / seconds),
         deliveredPerSecond: round((delivered(current) - delivered(base)) / seconds),
         rejectedPerSecond: round((current.rejected - base.rejected) / seconds),
-        eventLoopBusyShare: round(Math.min(1, Math.max(0, (current.eventLoopBusyMs - base.eventLoopBusyMs) / (seconds * 1000)))),
+        eventLoopBusyShare: round(eventLoopBusyShare(base.eventLoopBusySeconds, current.eventLoopBusySeconds, seconds) ?? 0),
         series: shown.map((end) => {
           const w = windowOf(end);
           return {
@@ -469,8 +468,8 @@ export class DashboardSnapshots {
       counterTotal(m.packetsDuplicate),
       counterTotal(m.deadlineMisses),
     ]);
-    const eventLoopBusyMs = (this.#deps.eventLoopBusyMs ?? (() => performance.eventLoopUtilization().active))();
-    return { at, latency: latency.get('') ?? EMPTY_COUNTS, stages, admitted, rejected, duplicate, deadlineMisses, eventLoopBusyMs };
+    const busySeconds = (this.#deps.eventLoopBusySeconds ?? eventLoopBusySeconds)();
+    return { at, latency: latency.get('') ?? EMPTY_COUNTS, stages, admitted, rejected, duplicate, deadlineMisses, eventLoopBusySeconds: busySeconds };
   }
 
   #databasePart(): Promise<DatabasePart> {

@@ -23,6 +23,21 @@ export interface QueueSnapshot {
   readonly oldestDueWaitSeconds: number;
 }
 
+// The event loop is the one server every packet of a node queues for: once it is busy most of the
+// time, latency climbs (each packet waits behind the others' parsing and signing) well before CPU
+// or the queue say the node is full. /metrics, the dashboard and the bench all read it this way.
+
+/** Seconds this process's event loop has spent running callbacks since it started. */
+export function eventLoopBusySeconds(): number {
+  return performance.eventLoopUtilization().active / 1000;
+}
+
+/** The share (0..1) of `windowSeconds` the loop was busy, from two readings of eventLoopBusySeconds; undefined without both. */
+export function eventLoopBusyShare(beforeSeconds: number | undefined, afterSeconds: number | undefined, windowSeconds: number): number | undefined {
+  if (beforeSeconds === undefined || afterSeconds === undefined || windowSeconds <= 0) return undefined;
+  return Math.min(1, Math.max(0, (afterSeconds - beforeSeconds) / windowSeconds));
+}
+
 /** Options of `createMetrics`. */
 export interface MetricsOptions {
   /** Reads the queue for the gauges at scrape time; without it those gauges stay at 0. */
@@ -107,17 +122,15 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     (s) => s.oldestUndeliveredAgeSeconds,
   );
 
-  // The event loop is the one server every packet of this node queues for: once it is busy most of
-  // the time, latency climbs (each packet waits behind the others' parsing and signing) well before
-  // CPU or the queue say the node is full. A counter of busy seconds, not a gauge of utilization,
-  // so that rate() over any window gives the utilization of that window, whatever the scrape interval.
+  // A counter of busy seconds, not a gauge of utilization, so that rate() over any window gives the
+  // utilization of that window, whatever the scrape interval.
   new Counter({
     name: 'edxgate_event_loop_busy_seconds_total',
     help: "Seconds this process's event loop spent running callbacks rather than waiting for I/O; its rate() is the event-loop utilization (0-1)",
     registers,
     collect() {
       this.reset();
-      this.inc(performance.eventLoopUtilization().active / 1000);
+      this.inc(eventLoopBusySeconds());
     },
   });
 

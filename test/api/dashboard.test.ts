@@ -191,7 +191,7 @@ t.test('sliding windows over in-memory samples; a database that cannot be read l
   t.teardown(() => db.destroy());
   const metrics = createMetrics({ processMetrics: false });
   let clock = 1_000_000;
-  let busyMs = 0;
+  let busySeconds = 0;
   let expiryReads = 0;
   const notAfter = new Date(clock + 10 * 86_400_000);
   const report: ExpiryReport = {
@@ -212,7 +212,7 @@ t.test('sliding windows over in-memory samples; a database that cannot be read l
       },
       budgetMs: 5000,
       onError: (part) => errors.push(part),
-      eventLoopBusyMs: () => busyMs,
+      eventLoopBusySeconds: () => busySeconds,
     },
     { now: () => clock, sampleIntervalMs: 0, windowMs: 60_000, historyMs: 600_000 },
   );
@@ -221,13 +221,13 @@ t.test('sliding windows over in-memory samples; a database that cannot be read l
   for (let i = 0; i < 10; i++) metrics.endToEndLatency.observe({ route_kind: 'inbox' }, 0.1);
   metrics.packetsAdmitted.inc({ kind: 'document' }, 10);
   clock += 60_000;
-  busyMs += 30_000;
+  busySeconds += 30;
   await snapshots.sample(); // t0 + 60 s
   for (let i = 0; i < 5; i++) metrics.endToEndLatency.observe({ route_kind: 'webhook' }, 8);
   metrics.packetsAdmitted.inc({ kind: 'document' }, 5);
   metrics.deadlineMisses.inc(5);
   clock += 70_000;
-  busyMs += 49_000;
+  busySeconds += 49;
 
   const s = await snapshots.snapshot(); // t0 + 130 s: the window starts at the t0 + 60 s sample
   t.same(s.errors, ['database']);

@@ -2,9 +2,9 @@
 // real gateway's registry as well as from a fixed exposition.
 
 import t from 'tap';
-import { eventLoopShare, readRuntimeMetrics } from '../../bench/lib/runtime-window.ts';
+import { readRuntimeMetrics } from '../../bench/lib/runtime-window.ts';
 import { renderReport } from '../../bench/lib/report.ts';
-import { createMetrics } from '../../src/observability/metrics.ts';
+import { createMetrics, eventLoopBusyShare } from '../../src/observability/metrics.ts';
 import { sampleReport } from './report-fixture.ts';
 
 const EXPOSITION = [
@@ -28,10 +28,10 @@ t.test('GC seconds by kind, pauses over 10 ms and the event-loop delay come out 
 });
 
 t.test('the event-loop busy share is the busy seconds gained over the wall seconds of the window', async (t) => {
-  t.equal(eventLoopShare(40, 61, 30), 0.7);
-  t.equal(eventLoopShare(undefined, 61, 30), undefined, 'unknown without the opening reading');
-  t.equal(eventLoopShare(40, 75, 30), 1, 'capped at the whole window (scrape timing)');
-  t.equal(eventLoopShare(40, 61, 0), undefined);
+  t.equal(eventLoopBusyShare(40, 61, 30), 0.7);
+  t.equal(eventLoopBusyShare(undefined, 61, 30), undefined, 'unknown without the opening reading');
+  t.equal(eventLoopBusyShare(40, 75, 30), 1, 'capped at the whole window (scrape timing)');
+  t.equal(eventLoopBusyShare(40, 61, 0), undefined);
 });
 
 t.test('an exposition without the process metrics tells nothing rather than zeros', async (t) => {
