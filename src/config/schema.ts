@@ -131,6 +131,14 @@ export const CONFIG_SCHEMA = {
   delivery: {
     workers: { type: 'integer', env: 'DELIVERY_WORKERS', default: 4, min: 0, max: 256, doc: 'Delivery workers per node, each with up to DELIVERY_BATCH_SIZE deliveries in flight (0 disables delivery on this node).' },
     batchSize: { type: 'integer', env: 'DELIVERY_BATCH_SIZE', default: 10, min: 1, max: 1000, doc: 'Deliveries one worker has in flight at most, and claims per query; it claims again as they finish, not only once all have.' },
+    routeMaxInFlight: {
+      type: 'integer',
+      env: 'DELIVERY_ROUTE_MAX_IN_FLIGHT',
+      default: 20,
+      min: 1,
+      max: 100_000,
+      doc: "Deliveries to one route this node has in flight at most; that route's other due deliveries wait for a later claim, so one receiver that holds its answers cannot take every worker slot from the rest.",
+    },
     maxAttempts: { type: 'integer', env: 'DELIVERY_MAX_ATTEMPTS', default: 10, min: 1, max: 1000, doc: 'Attempts before a delivery is dead-lettered.' },
     leaseMs: {
       type: 'integer',

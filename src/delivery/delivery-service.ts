@@ -44,6 +44,12 @@ export interface DeliveryOptions {
   /** Concurrent worker loops; 0 disables delivery on this node. */
   readonly workers: number;
   readonly batchSize: number;
+  /**
+   * Deliveries to one route in flight on this node at most (absent: no limit). Without it, a receiver
+   * that holds every answer for its full timeout and gets most of the traffic fills every worker slot
+   * until its circuit opens, and the other routes' deliveries wait behind it.
+   */
+  readonly routeMaxInFlight?: number | undefined;
   readonly leaseMs: number;
   readonly maxAttempts: number;
   readonly retry: RetryPolicy;
@@ -119,6 +125,8 @@ export class DeliveryService {
   /** Automatic 01s being sent for pushed documents; shutdown waits for them with the deliveries. */
   readonly #reached = new Set<Promise<void>>();
   #inFlight = 0;
+  /** Deliveries in flight on this node, by the route recorded with them. */
+  readonly #inFlightByRoute = new Map<string, number>();
   #started = false;
   #stopping = false;
   #lastError: string | undefined;
@@ -241,13 +249,13 @@ export class DeliveryService {
           continue;
         }
         const limit = batchSize - inFlight.size;
-        const { deliveries, nextClaimAt } = await claimDue(this.#deps.store.db, { limit, leaseMs: this.#options.leaseMs });
+        const { deliveries, nextClaimAt } = await claimDue(this.#deps.store.db, { limit, leaseMs: this.#options.leaseMs, excludeRoutes: this.#routesAtLimit() });
         const full = deliveries.length === limit;
         this.#deps.onClaimed?.(full ? Math.max(...deliveries.map(waitToClaimMs)) : 0);
         errorDelayMs = 0;
         this.#lastError = undefined;
         for (const claim of deliveries) {
-          const attempt: Promise<void> = this.#deliver(claim).finally(() => inFlight.delete(attempt));
+          const attempt: Promise<void> = this.#dispatch(claim, log).finally(() => inFlight.delete(attempt));
           inFlight.add(attempt);
         }
         if (full) {
@@ -293,6 +301,44 @@ export class DeliveryService {
     } catch (error) {
       this.#log.warn({ err: error }, 'deadline sweep failed');
     }
+  }
+
+  /** The routes this node may not claim more deliveries of now. */
+  #routesAtLimit(): string[] {
+    const limit = this.#options.routeMaxInFlight;
+    if (limit === undefined) return [];
+    const full: string[] = [];
+    for (const [routeId, count] of this.#inFlightByRoute) if (count >= limit) full.push(routeId);
+    return full;
+  }
+
+  /**
+   * Attempts a claimed delivery, or puts it back when its route is at its in-flight limit: one claim
+   * can take more rows of a route than the limit has room for (the claim excludes only routes that
+   * were full before it). Never throws.
+   */
+  #dispatch(claim: ClaimedDelivery, log: Logger): Promise<void> {
+    const limit = this.#options.routeMaxInFlight;
+    const count = this.#inFlightByRoute.get(claim.routeId) ?? 0;
+    if (limit !== undefined && count >= limit) {
+      const reason = `route ${claim.routeId} already has ${limit} deliveries in flight on this node`;
+      return deferDelivery(this.#deps.store.db, { deliveryId: claim.deliveryId, attempt: claim.attempt, delayMs: 0, reason }).then(
+        () => undefined,
+        // Not put back (database gone): the lease expires and the delivery is claimed again.
+        (error: unknown) => log.warn({ err: error, deliveryId: claim.deliveryId }, 'could not put back a delivery over its route limit; it is retried when its lease expires'),
+      );
+    }
+    this.#inFlightByRoute.set(claim.routeId, count + 1);
+    return this.#deliver(claim).finally(() => this.#releaseRoute(claim.routeId));
+  }
+
+  #releaseRoute(routeId: string): void {
+    const left = (this.#inFlightByRoute.get(routeId) ?? 1) - 1;
+    if (left > 0) this.#inFlightByRoute.set(routeId, left);
+    else this.#inFlightByRoute.delete(routeId);
+    // The route was at its limit: claims left its due deliveries queued, and an idle worker would
+    // otherwise sleep until the sweep before taking them.
+    if (left === (this.#options.routeMaxInFlight ?? 0) - 1) this.#signal.wakeOne();
   }
 
   /** One attempt at one claimed delivery. Never throws: every outcome is recorded or logged. */

@@ -113,6 +113,7 @@ export class Gateway {
       {
         workers: d.workers,
         batchSize: d.batchSize,
+        routeMaxInFlight: d.routeMaxInFlight,
         leaseMs: d.leaseMs,
         maxAttempts: d.maxAttempts,
         retry: { baseMs: d.retryBaseMs, maxMs: d.retryMaxMs },

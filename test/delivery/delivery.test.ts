@@ -1,7 +1,8 @@
 // The delivery workers against real receivers on loopback: retries keep the delivery id, a refusal
 // goes to the dead letter and an admin re-queue brings it back, urgent packets are claimed first,
 // an open circuit reschedules instead of attempting, a late delivery is flagged, counted and still
-// delivered, and a slow receiver does not hold back the deliveries claimed with it.
+// delivered, a slow receiver does not hold back the deliveries claimed with it, and a route at its
+// in-flight limit does not take the slots of the others.
 
 import { createServer } from 'node:http';
 import type { ServerResponse } from 'node:http';
@@ -204,4 +205,48 @@ t.test('a receiver that holds its answer does not hold back the deliveries claim
 
   for (const res of held) res.writeHead(200).end('ok');
   await waitFor('C delivered once answered', async () => (await delivery(gw, toC.deliveryId)).state === 'delivered');
+});
+
+t.test('a route at its in-flight limit leaves its other deliveries queued and the other routes keep their slots', async (t) => {
+  // One worker with four slots, at most one delivery per route in flight. Three packets to C, whose
+  // receiver holds every answer, then two to D: without the limit the first claim takes all three
+  // to C (and one to D), and C holds three slots. With it, C has one request held at a time, the
+  // other two wait queued (not attempted, so not counted), and both deliveries to D go through.
+  const held: ServerResponse[] = [];
+  const slow = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => held.push(res));
+  });
+  const slowUrl = `${await listenOnLoopback(t, slow)}/hook`;
+  const fast = await startReceiver(t, () => 200);
+  const gw = await startTestGateway(t, {
+    startWorkers: false,
+    config: { budgetMs: 60_000, delivery: { workers: 1, batchSize: 4, routeMaxInFlight: 1 } },
+    setup: async (db) => {
+      await routeToWebhook(db, C, 'webhook-c', slowUrl);
+      await routeToWebhook(db, D, 'webhook-d', fast.url);
+    },
+  });
+  const toC = [await post(gw, [C]), await post(gw, [C]), await post(gw, [C])];
+  const toD = [await post(gw, [D]), await post(gw, [D])];
+  await gw.app.gateway.start();
+  await waitFor('both deliveries to D delivered while C holds', async () => {
+    const rows = await gw.db.store.db.selectFrom('deliveries').select('state').where('recipient', '=', D).execute();
+    return rows.length === 2 && rows.every((r) => r.state === 'delivered');
+  });
+  await waitFor('one delivery to C at its receiver', () => held.length === 1);
+  const statesOfC = async () => (await Promise.all(toC.map((p) => delivery(gw, p.deliveryId)))).map((d) => d.state).sort();
+  t.same(await statesOfC(), ['delivering', 'queued', 'queued'], 'one to C in flight, the others left queued');
+  t.equal(held.length, 1, "C's receiver got one request, not three");
+  t.same(fast.received.map((r) => r.headers[DELIVERY_ID]).sort(), toD.map((p) => p.deliveryId).sort());
+
+  // Each answer frees the route's slot, and the next delivery to C is claimed.
+  for (let answered = 0; answered < 3; answered++) {
+    await waitFor(`request ${answered + 1} to C held`, () => held.length === answered + 1);
+    held[answered]?.writeHead(200).end('ok');
+  }
+  await waitFor('every delivery to C delivered', async () => (await statesOfC()).every((s) => s === 'delivered'));
+  const rows = await Promise.all(toC.map((p) => delivery(gw, p.deliveryId)));
+  t.same(rows.map((r) => r.attempts), [1, 1, 1], 'put back, not attempted: one attempt each');
+  t.equal(held.length, 3, 'each delivery to C reached its receiver once');
 });

@@ -121,6 +121,22 @@ t.test('an expired lease is claimed again; the stale worker is fenced out', asyn
   t.match(await completeDelivery(store.db, { deliveryId: id, attempt: 2 }), { deliveryId: id });
 });
 
+t.test('excluded routes: neither their queued deliveries nor their expired leases are claimed', async (t) => {
+  const toInbox = await admitOne(store, 0);
+  const admitted = await admitPacket(store.db, await packetInput(store, { recipients: [{ to: '000.02.15.H47', routeId: 'webhook-b' }] }));
+  const toWebhook = admitted.packet.deliveries[0]?.deliveryId;
+  const expired = await admitOne(store, 0);
+  await claimDeliveries(store.db, { limit: 3, ...LEASE });
+  // Two back in the queue, one whose claimer died: every kind of claimable row, on both routes.
+  await sql`UPDATE deliveries SET state = 'queued', attempts = 0, lease_until = NULL WHERE id IN (${toInbox}, ${toWebhook})`.execute(store.db);
+  await sql`UPDATE deliveries SET lease_until = now() - interval '1 second' WHERE id = ${expired}`.execute(store.db);
+
+  const { deliveries } = await claimDue(store.db, { limit: 10, ...LEASE, excludeRoutes: ['inbox'] });
+  t.same(deliveries.map((d) => d.deliveryId), [toWebhook], 'only the route not excluded');
+  const rest = await claimDue(store.db, { limit: 10, ...LEASE, excludeRoutes: [] });
+  t.same(rest.deliveries.map((d) => d.deliveryId).sort(), [toInbox, expired].sort(), 'claimable again once not excluded');
+});
+
 async function claimAll(on: Store, batch: number): Promise<ClaimedDelivery[]> {
   const claimed: ClaimedDelivery[] = [];
   for (;;) {

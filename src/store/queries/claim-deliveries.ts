@@ -38,6 +38,8 @@ export interface ClaimedDelivery {
 export interface ClaimOptions {
   readonly limit: number;
   readonly leaseMs: number;
+  /** Routes whose deliveries are left queued by this claim (the node has as many in flight to them as it allows). */
+  readonly excludeRoutes?: readonly string[] | undefined;
 }
 
 interface ClaimRow {
@@ -97,18 +99,20 @@ export async function claimDue(db: Kysely<Database>, options: ClaimOptions): Pro
   // still queued and due — hence `next_attempt_at > now()`: only retries still to come count. It
   // sits in a CASE so that its scan of the queued rows runs only for a short claim (a scalar
   // subquery is evaluated when first needed); with a backlog the worker does not need it.
+  const excluded = options.excludeRoutes ?? [];
+  const notExcluded = excluded.length === 0 ? sql`` : sql`AND route_id NOT IN (${sql.join(excluded)})`;
   const { rows } = await sql<ClaimRow & { next_claim_at: Date | null }>`
     WITH queued AS MATERIALIZED (
       SELECT id, state, priority, next_attempt_at, lease_until
       FROM deliveries
-      WHERE state = 'queued' AND next_attempt_at <= now()
+      WHERE state = 'queued' AND next_attempt_at <= now() ${notExcluded}
       ORDER BY priority DESC, next_attempt_at
       LIMIT ${options.limit}
       FOR UPDATE SKIP LOCKED
     ), expired AS MATERIALIZED (
       SELECT id, state, priority, next_attempt_at, lease_until
       FROM deliveries
-      WHERE state = 'delivering' AND lease_until < now()
+      WHERE state = 'delivering' AND lease_until < now() ${notExcluded}
       ORDER BY lease_until
       LIMIT ${options.limit}
       FOR UPDATE SKIP LOCKED
