@@ -10,6 +10,7 @@ import t from 'tap';
 import { WEBHOOK_HEADERS } from '../../src/adapters/webhook/webhook-adapter.ts';
 import { ADMIN_TOKEN, makeDocument, postHeaders, routeToWebhook, startReceiver, startTestGateway, waitFor } from '../api/gateway-fixture.ts';
 import type { TestGateway } from '../api/gateway-fixture.ts';
+import type { Teardown } from '../helpers/database.ts';
 import { listenOnLoopback } from '../helpers/loopback.ts';
 
 const A = '000.00.15.H47';
@@ -33,6 +34,30 @@ async function delivery(gw: TestGateway, id: string) {
 async function eventTypes(gw: TestGateway, deliveryId: string): Promise<string[]> {
   const rows = await gw.db.store.db.selectFrom('events').select('type').where('delivery_id', '=', deliveryId).orderBy('id').execute();
   return rows.map((r) => r.type);
+}
+
+/**
+ * A gateway whose workers are not started yet, C routed to a receiver that holds every answer
+ * (`held`, in arrival order) and D to one that answers 200 at once. The 60 s budget keeps the held
+ * requests from timing out.
+ */
+async function startHeldAndFast(t: Teardown, delivery: { workers: number; batchSize: number; routeMaxInFlight?: number }) {
+  const held: ServerResponse[] = [];
+  const slow = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => held.push(res));
+  });
+  const slowUrl = `${await listenOnLoopback(t, slow)}/hook`;
+  const fast = await startReceiver(t, () => 200);
+  const gw = await startTestGateway(t, {
+    startWorkers: false,
+    config: { budgetMs: 60_000, delivery },
+    setup: async (db) => {
+      await routeToWebhook(db, C, 'webhook-c', slowUrl);
+      await routeToWebhook(db, D, 'webhook-d', fast.url);
+    },
+  });
+  return { gw, held, fast };
 }
 
 t.test('a receiver failing twice then answering 200: retried with the same delivery id, then delivered', async (t) => {
@@ -174,22 +199,8 @@ t.test('a receiver that holds its answer does not hold back the deliveries claim
   // One worker with two slots. The first claim takes the delivery to C, whose receiver holds its
   // answer, and one to D. When D's is done its slot is free, and the third packet (to D) must be
   // claimed and delivered while C's receiver still holds: a worker that waited for its whole batch
-  // would not claim again until C answered. The 60 s budget keeps the held request from timing out.
-  const held: ServerResponse[] = [];
-  const slow = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => held.push(res));
-  });
-  const slowUrl = `${await listenOnLoopback(t, slow)}/hook`;
-  const fast = await startReceiver(t, () => 200);
-  const gw = await startTestGateway(t, {
-    startWorkers: false,
-    config: { budgetMs: 60_000, delivery: { workers: 1, batchSize: 2 } },
-    setup: async (db) => {
-      await routeToWebhook(db, C, 'webhook-c', slowUrl);
-      await routeToWebhook(db, D, 'webhook-d', fast.url);
-    },
-  });
+  // would not claim again until C answered.
+  const { gw, held, fast } = await startHeldAndFast(t, { workers: 1, batchSize: 2 });
   const toC = await post(gw, [C]);
   const first = await post(gw, [D]);
   const second = await post(gw, [D]);
@@ -212,21 +223,7 @@ t.test('a route at its in-flight limit leaves its other deliveries queued and th
   // receiver holds every answer, then two to D: without the limit the first claim takes all three
   // to C (and one to D), and C holds three slots. With it, C has one request held at a time, the
   // other two wait queued (not attempted, so not counted), and both deliveries to D go through.
-  const held: ServerResponse[] = [];
-  const slow = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => held.push(res));
-  });
-  const slowUrl = `${await listenOnLoopback(t, slow)}/hook`;
-  const fast = await startReceiver(t, () => 200);
-  const gw = await startTestGateway(t, {
-    startWorkers: false,
-    config: { budgetMs: 60_000, delivery: { workers: 1, batchSize: 4, routeMaxInFlight: 1 } },
-    setup: async (db) => {
-      await routeToWebhook(db, C, 'webhook-c', slowUrl);
-      await routeToWebhook(db, D, 'webhook-d', fast.url);
-    },
-  });
+  const { gw, held, fast } = await startHeldAndFast(t, { workers: 1, batchSize: 4, routeMaxInFlight: 1 });
   const toC = [await post(gw, [C]), await post(gw, [C]), await post(gw, [C])];
   const toD = [await post(gw, [D]), await post(gw, [D])];
   await gw.app.gateway.start();
