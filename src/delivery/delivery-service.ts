@@ -338,7 +338,8 @@ export class DeliveryService {
     else this.#inFlightByRoute.delete(routeId);
     // The route was at its limit: claims left its due deliveries queued, and an idle worker would
     // otherwise sleep until the sweep before taking them.
-    if (left === (this.#options.routeMaxInFlight ?? 0) - 1) this.#signal.wakeOne();
+    const limit = this.#options.routeMaxInFlight;
+    if (limit !== undefined && left === limit - 1) this.#signal.wakeOne();
   }
 
   /** One attempt at one claimed delivery. Never throws: every outcome is recorded or logged. */

@@ -1,5 +1,6 @@
 // Puts a claimed delivery back without counting an attempt: the worker did not try it (the route's
-// circuit is open, or the adapter is not running because this node is shutting down). Counting such
+// circuit is open, its route already has as many deliveries in flight on this node as allowed, or the
+// adapter is not running because this node is shutting down). Counting such
 // claims would dead-letter packets for reasons that have nothing to do with the recipient.
 
 import { sql } from 'kysely';
