@@ -274,6 +274,24 @@ export const CONFIG_SCHEMA = {
     },
     retryAfterSeconds: { type: 'integer', env: 'OVERLOAD_RETRY_AFTER_S', default: 5, min: 1, max: 3600, doc: 'The Retry-After of an overload refusal.' },
   },
+  offload: {
+    threads: {
+      type: 'integer',
+      env: 'OFFLOAD_THREADS',
+      default: 1,
+      min: 0,
+      max: 64,
+      doc: 'Threads beside the event loop that parse packets, check their signatures and sign what is forwarded, so the event loop stays free for requests and deliveries (0: all of it on the event loop). One suits a 2-core node; more help only where cores are left over beside the event loop and the database.',
+    },
+    maxBytes: {
+      type: 'integer',
+      env: 'OFFLOAD_MAX_BYTES',
+      default: 4_194_304,
+      min: 0,
+      max: 1_073_741_824,
+      doc: "Packets larger than this are parsed, checked and signed on the event loop: a thread works on a copy of the packet, and a large packet's copy would break the memory bound (peak RSS at most twice the packet).",
+    },
+  },
   demo: {
     seed: {
       type: 'boolean',

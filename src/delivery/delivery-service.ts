@@ -505,9 +505,9 @@ export class DeliveryService {
     if (signing === undefined) {
       const signer = this.#deps.signer;
       signing = this.#payload(ref)
-        .then((bytes) => {
+        .then(async (bytes) => {
           if (signer === undefined) return bytes;
-          const prepared = signer.prepare(bytes, (this.#deps.clock ?? (() => new Date()))());
+          const prepared = await signer.prepare(bytes, (this.#deps.clock ?? (() => new Date()))());
           if (!prepared.ok) throw EdxError.fromIssues(prepared.issues);
           return prepared.value;
         })

@@ -10,8 +10,9 @@
 // modifies after intake, so it is exactly what parsing them again would give.
 
 import type { Packet } from './model.ts';
-import { parsePacket } from './parse.ts';
 import type { Result } from '../errors.ts';
+import { IN_THREAD } from '../offload/packet-work.ts';
+import type { PacketWork } from '../offload/packet-work.ts';
 
 /** Packets parsed by this process, by their bytes. */
 export class ParsedPackets {
@@ -22,10 +23,10 @@ export class ParsedPackets {
     this.#byBytes.set(bytes, packet);
   }
 
-  /** The model of `bytes`: the remembered one, or a fresh parse. */
-  parse(bytes: Buffer): Result<Packet> {
+  /** The model of `bytes`: the remembered one, or a fresh parse by `work`. */
+  parse(bytes: Buffer, work: PacketWork = IN_THREAD): Promise<Result<Packet>> {
     const known = this.#byBytes.get(bytes);
-    if (known !== undefined) return { ok: true, value: known, warnings: [] };
-    return parsePacket(bytes);
+    if (known !== undefined) return Promise.resolve({ ok: true, value: known, warnings: [] });
+    return work.decode(bytes);
   }
 }

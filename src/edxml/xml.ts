@@ -415,6 +415,11 @@ export class LongText {
     this.#to = to;
   }
 
+  /** Where the text lies in the input: an offload thread sends this, not the text (src/offload/portable.ts). */
+  get span(): { readonly from: number; readonly to: number } {
+    return { from: this.#from, to: this.#to };
+  }
+
   /** Characters once XML has normalised line ends (CRLF → LF), before any trimming. */
   get length(): number {
     return this.#to - this.#from - this.#count(CRLF);

@@ -25,6 +25,7 @@ import { Tracker } from '../tracking/tracker.ts';
 import { serviceLevelOf } from '../tracking/working-day.ts';
 import { registerCertificateExpiryGauge } from '../trust/expiry-metrics.ts';
 import { ForwardSigner } from '../trust/forward-signer.ts';
+import { OffloadPool } from '../offload/offload-pool.ts';
 import { TrustService } from '../trust/trust-service.ts';
 import { Backpressure } from './backpressure.ts';
 import { ClientAuth } from './client-auth.ts';
@@ -71,6 +72,8 @@ export class Gateway {
   readonly delivery: DeliveryService;
   readonly tracker: Tracker;
   readonly trust: TrustService;
+  /** Threads that parse, verify and sign packets beside the event loop. */
+  readonly offload: OffloadPool;
   /** Refuses new packets with 503 while memory or the queue is over budget. */
   readonly backpressure: Backpressure;
   /** Pushes events to the office systems subscribed to them. */
@@ -83,9 +86,10 @@ export class Gateway {
   #state: 'open' | 'started' | 'closing' | 'closed' = 'open';
   #closing: Promise<void> | undefined;
 
-  private constructor(config: Config, store: Store, ownsStore: boolean, logger: Logger, trust: TrustService, options: GatewayOptions) {
+  private constructor(config: Config, store: Store, ownsStore: boolean, logger: Logger, trust: TrustService, offload: OffloadPool, options: GatewayOptions) {
     this.config = config;
     this.trust = trust;
+    this.offload = offload;
     const signingKey = trust.signingKey;
     this.store = store;
     this.#ownsStore = ownsStore;
@@ -131,7 +135,7 @@ export class Gateway {
         nodeId: this.nodeId,
         // A pushed document has reached its recipient: its sender gets 01 on the recipient's behalf.
         onReached: (deliveryId, delivery) => this.tracker.arrived(deliveryId, delivery),
-        signer: signingKey === undefined ? undefined : new ForwardSigner(signingKey, trust.gatewayAgency, parsedPackets),
+        signer: signingKey === undefined ? undefined : new ForwardSigner(signingKey, trust.gatewayAgency, parsedPackets, offload),
         onClaimed: (queueWaitMs) => this.backpressure.observeQueueWait(queueWaitMs),
       },
     );
@@ -155,6 +159,7 @@ export class Gateway {
       tracker: this.tracker,
       trust,
       parsedPackets,
+      work: offload,
       // NOTIFY reaches every node after COMMIT; this node's own workers are woken without the round trip.
       onAdmitted: (packet) => this.#admitted(packet),
     });
@@ -183,6 +188,7 @@ export class Gateway {
     const logger = options.logger ?? createLogger(config);
     const store = options.store ?? (await openStore(config, { log: logger }));
     let trust: TrustService | undefined;
+    let offload: OffloadPool | undefined;
     try {
       if (options.migrate ?? true) {
         const applied = await migrateToLatest(store.db);
@@ -190,12 +196,14 @@ export class Gateway {
       }
       // A trust store, binding file or signing key that cannot be used stops the start, naming it.
       trust = await TrustService.open(config.trust, store, logger);
-      const gateway = new Gateway(config, store, options.store === undefined, logger, trust, options);
+      offload = await OffloadPool.start({ threads: config.offload.threads, maxBytes: config.offload.maxBytes, logger });
+      const gateway = new Gateway(config, store, options.store === undefined, logger, trust, offload, options);
       // Fail at start, not on the first packet, when the directory cannot be read.
       await gateway.directory.reload();
       return gateway;
     } catch (error) {
       await trust?.close().catch(() => undefined);
+      await offload?.close().catch(() => undefined);
       if (options.store === undefined) await store.close().catch(() => undefined);
       throw error;
     }
@@ -222,6 +230,8 @@ export class Gateway {
       // After the HTTP server has closed (app.ts), so no admission records after this last write.
       await this.admitTimings.close();
       await this.trust.close();
+      // After the HTTP server and the workers: nothing asks for a packet step any more.
+      await this.offload.close();
       if (this.#ownsStore) await this.store.close();
       this.#state = 'closed';
       this.logger.info({ drained }, 'gateway closed');

@@ -5,7 +5,6 @@
 
 import { pino } from 'pino';
 import type { Logger } from 'pino';
-import { parsePacket } from '../edxml/parse.ts';
 import type { ParseOptions } from '../edxml/parse.ts';
 import type { ParsedPackets } from '../edxml/parsed-packets.ts';
 import { validatePacket } from '../edxml/validate.ts';
@@ -15,6 +14,8 @@ import type { Packet } from '../edxml/model.ts';
 import { EdxError, issue } from '../errors.ts';
 import type { Issue } from '../errors.ts';
 import type { Metrics } from '../observability/metrics.ts';
+import { IN_THREAD } from '../offload/packet-work.ts';
+import type { PacketWork } from '../offload/packet-work.ts';
 import type { Store } from '../store/open-store.ts';
 import { admitPacket } from '../store/queries/admit-packet.ts';
 import type { AdmitRecipient, AdmittedPacket } from '../store/queries/admit-packet.ts';
@@ -107,6 +108,8 @@ export interface IntakeDeps {
   /** Where the tracker intake makes logs (default: the request's logger is not reachable there). */
   readonly logger?: Logger | undefined;
   readonly parseOptions?: ParseOptions | undefined;
+  /** Where decode and the signature check run (the gateway's offload pool); absent: on the calling thread. */
+  readonly work?: PacketWork | undefined;
   /** Where intake leaves the model of each packet it parsed, for the forwarding signer to reuse. */
   readonly parsedPackets?: ParsedPackets | undefined;
   /** Validation options except `now`, which is the request's arrival. */
@@ -147,11 +150,12 @@ export class Intake {
     const timer = new StageTimer(deps.metrics);
     const { bytes, client, log } = request;
 
-    const decoded = await timer.run('decode', () => {
+    const work = deps.work ?? IN_THREAD;
+    const decoded = await timer.run('decode', async () => {
       if (bytes.byteLength === 0) {
         throw EdxError.fromIssues([issue('EDX_ERR_XML_MALFORMED', 'body', 'The request body is empty; post one edXML packet.')]);
       }
-      const parsed = parsePacket(bytes, deps.parseOptions);
+      const parsed = await work.decode(bytes, deps.parseOptions);
       if (!parsed.ok) throw EdxError.fromIssues(parsed.issues);
       deps.parsedPackets?.remember(bytes, parsed.value);
       return parsed;
@@ -184,7 +188,7 @@ export class Intake {
 
     const verdict = await timer.run('verify', async (): Promise<SignatureVerdict> => {
       if (deps.trust === undefined) return { status: 'not-checked', policy: 'off' };
-      const judgement = await deps.trust.judge(bytes, sender, request.receivedAt, { hasSignature: packet.signature !== undefined });
+      const judgement = await deps.trust.judge(bytes, sender, request.receivedAt, { hasSignature: packet.signature !== undefined, work });
       if (!judgement.accepted) {
         throw new EdxError(judgement.code, `signature of ${sender}'s packet: ${judgement.reason}`, [
           issue(judgement.code, 'edXMLEnvelope/edXMLHeader/Signature', `Under the ${judgement.verdict.policy} policy: ${judgement.reason}`),

@@ -10,7 +10,8 @@ import { formatTimestamp } from '../edxml/dates.ts';
 import type { Packet } from '../edxml/model.ts';
 import { ParsedPackets } from '../edxml/parsed-packets.ts';
 import type { Result } from '../errors.ts';
-import { trySignPacket } from './dsig/sign.ts';
+import { IN_THREAD } from '../offload/packet-work.ts';
+import type { PacketWork } from '../offload/packet-work.ts';
 import type { SigningKey } from './types.ts';
 
 /** Signs packets on their way out. */
@@ -18,23 +19,26 @@ export class ForwardSigner {
   readonly #key: SigningKey;
   readonly #gatewayAgency: string | undefined;
   readonly #parsed: ParsedPackets;
+  readonly #work: PacketWork;
 
   /**
    * `gatewayAgency`: the code written in the added TraceHeader; none is added without one.
    * `parsed`: the models intake already made, so a packet just admitted is not parsed twice.
+   * `work`: where parsing (of a packet intake did not parse here) and signing run.
    */
-  constructor(key: SigningKey, gatewayAgency: string | undefined, parsed: ParsedPackets = new ParsedPackets()) {
+  constructor(key: SigningKey, gatewayAgency: string | undefined, parsed: ParsedPackets = new ParsedPackets(), work: PacketWork = IN_THREAD) {
     this.#key = key;
     this.#gatewayAgency = gatewayAgency;
     this.#parsed = parsed;
+    this.#work = work;
   }
 
   /** The packet as this gateway forwards it, signed at `at`. */
-  prepare(bytes: Buffer, at: Date): Result<Buffer> {
-    const parsed = this.#parsed.parse(bytes);
+  async prepare(bytes: Buffer, at: Date): Promise<Result<Buffer>> {
+    const parsed = await this.#parsed.parse(bytes, this.#work);
     if (!parsed.ok) return { ok: false, issues: parsed.issues };
     const unsigned = buildPacketBuffer(this.#withTrace(parsed.value, at));
-    return trySignPacket(unsigned, this.#key);
+    return this.#work.sign(unsigned, this.#key);
   }
 
   #withTrace(packet: Packet, at: Date): Packet {

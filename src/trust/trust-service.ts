@@ -10,7 +10,8 @@ import type { Config } from '../config/schema.ts';
 import { EdxError, issue } from '../errors.ts';
 import type { Issue, Result } from '../errors.ts';
 import type { Store } from '../store/open-store.ts';
-import { verifySignature } from './dsig/index.ts';
+import { IN_THREAD } from '../offload/packet-work.ts';
+import type { PacketWork } from '../offload/packet-work.ts';
 import { checkAgencyBinding } from './pki/agency-binding.ts';
 import type { AgencyBinding, AgencyCertificates } from './pki/agency-binding.ts';
 import { CrlCache } from './pki/crl-cache.ts';
@@ -22,7 +23,7 @@ import { TrustStore, TrustStoreHolder, loadTrustStore } from './pki/trust-store.
 import { judgeSignature } from './policy.ts';
 import type { Judgement } from './policy.ts';
 import { SIGNATURE_POLICIES } from './types.ts';
-import type { SignaturePolicy, SigningKey } from './types.ts';
+import type { SignatureCheck, SignaturePolicy, SigningKey } from './types.ts';
 
 /** What the database and the binding file say per agency, read together and cached briefly. */
 interface AgencyTrust {
@@ -148,13 +149,22 @@ export class TrustService {
    * found no Signature in edXMLHeader — skips the scan of the bytes: such a packet is unsigned
    * whatever else it holds (a Signature elsewhere signs nothing the gateway would honour).
    */
-  async judge(bytes: Buffer, sender: string, at: Date, options: { readonly hasSignature?: boolean } = {}): Promise<Judgement> {
+  async judge(
+    bytes: Buffer,
+    sender: string,
+    at: Date,
+    options: { readonly hasSignature?: boolean | undefined; readonly work?: PacketWork | undefined } = {},
+  ): Promise<Judgement> {
     const trust = await this.#agencyTrustNow();
     const policy = trust.policies.get(sender) ?? this.#config.signaturePolicy;
     const store = this.#holder.current();
+    // The XML-DSig check is the costly part and needs only the bytes: it runs where `work` runs it
+    // (an offload thread on a gateway), and not at all under `off`.
+    const check: SignatureCheck =
+      policy === 'off' || options.hasSignature === false ? { status: 'unsigned' } : await (options.work ?? IN_THREAD).verify(bytes);
     return judgeSignature(
       policy,
-      () => (options.hasSignature === false ? { status: 'unsigned' } : verifySignature(bytes)),
+      () => check,
       (certificates) => store.evaluate(certificates, { at, agency: sender, binding: trust.binding, revocation: this.#config.revocation }),
     );
   }

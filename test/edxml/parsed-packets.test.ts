@@ -20,13 +20,13 @@ t.test('a remembered model is returned for the same buffer, and only for it', as
   if (!parsed.ok) throw new Error('the example packet must parse');
   const memo = new ParsedPackets();
   memo.remember(bytes, parsed.value);
-  const hit = memo.parse(bytes);
+  const hit = await memo.parse(bytes);
   t.ok(hit.ok && hit.value === parsed.value, 'the same buffer: the remembered model itself');
   const copy = Buffer.from(bytes);
-  const miss = memo.parse(copy);
+  const miss = await memo.parse(copy);
   t.ok(miss.ok && miss.value !== parsed.value, 'equal bytes in another buffer: parsed afresh');
   t.same(miss.ok ? miss.value : undefined, parsed.value, 'and the fresh parse is the same model');
-  const broken = memo.parse(Buffer.from('<edXMLEnvelope'));
+  const broken = await memo.parse(Buffer.from('<edXMLEnvelope'));
   t.equal(broken.ok, false, 'bytes never remembered and not a packet: the parse refuses them');
 });
 
@@ -38,8 +38,8 @@ t.test('the forwarding signer gives the same bytes with and without the memo', a
     if (!parsed.ok) throw new Error(`the example ${model.kind} packet must parse`);
     const memo = new ParsedPackets();
     memo.remember(bytes, parsed.value);
-    const withMemo = new ForwardSigner(key, GATEWAY_AGENCY, memo).prepare(bytes, AT);
-    const without = new ForwardSigner(key, GATEWAY_AGENCY).prepare(bytes, AT);
+    const withMemo = await new ForwardSigner(key, GATEWAY_AGENCY, memo).prepare(bytes, AT);
+    const without = await new ForwardSigner(key, GATEWAY_AGENCY).prepare(bytes, AT);
     if (!withMemo.ok || !without.ok) throw new Error('signing the example packet must succeed');
     // RSA PKCS#1 v1.5 signatures are deterministic: equal inputs, equal bytes.
     t.ok(withMemo.value.equals(without.value), `${model.kind}: identical forwarded bytes`);

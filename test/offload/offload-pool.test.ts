@@ -1,0 +1,152 @@
+// The offload pool runs parse, verify and sign on threads beside the event loop. Whatever runs
+// where, the result must be exactly what the same step gives on the calling thread: the same model
+// (with long payloads still bytes of the caller's buffer), the same signature verdict with its
+// certificates as Buffers, byte-identical signed packets. Steps a thread cannot take — a packet over
+// the size limit, a pool without threads, a thread stopped while it holds steps — are answered on
+// the event loop.
+
+import t from 'tap';
+import type { Test } from 'tap';
+import { pino } from 'pino';
+import { longContentOf } from '../../src/edxml/attachment-content.ts';
+import { buildPacketBuffer } from '../../src/edxml/build.ts';
+import type { DocumentPacket } from '../../src/edxml/model.ts';
+import { parsePacket } from '../../src/edxml/parse.ts';
+import { validatePacket } from '../../src/edxml/validate.ts';
+import { OffloadPool } from '../../src/offload/offload-pool.ts';
+import { signPacket, trySignPacket, verifySignature } from '../../src/trust/dsig/index.ts';
+import { testKey } from '../trust/helpers/keys.ts';
+import { documentPacket, minimalDocument, statusPacket } from '../edxml/example-packets.ts';
+
+const silent = pino({ enabled: false });
+const key = testKey();
+/** Over the 4,096 characters a base64 run needs to stay bytes (src/edxml/xml.ts). */
+const LONG_PAYLOAD = Buffer.alloc(30_000, 7).toString('base64');
+
+const withLongAttachment: DocumentPacket = {
+  ...minimalDocument,
+  manifest: [{ contentId: 'cid:1', attachmentName: 'ho-so.pdf', contentType: 'application/pdf' }],
+  attachments: [
+    { contentId: 'cid:1', attachmentName: 'ho-so.pdf', contentType: 'application/pdf', content: LONG_PAYLOAD },
+    { contentId: 'cid:2', attachmentName: 'ghi-chu.txt', content: 'R2hpIGNow7o=' },
+  ],
+};
+
+async function startPool(t: Test, threads = 1, maxBytes = 4_194_304): Promise<OffloadPool> {
+  const pool = await OffloadPool.start({ threads, maxBytes, logger: silent });
+  t.teardown(() => pool.close());
+  return pool;
+}
+
+t.test('decode on a thread gives the model parsing on the event loop gives', async (t) => {
+  const pool = await startPool(t);
+  t.equal(pool.readyThreads, 1, 'the thread loaded');
+  for (const model of [withLongAttachment, documentPacket, statusPacket]) {
+    const bytes = buildPacketBuffer({ ...model, signature: undefined });
+    const here = parsePacket(bytes);
+    const there = await pool.decode(bytes);
+    if (!here.ok || !there.ok) throw new Error(`the example ${model.kind} packet must parse`);
+    t.same(there.value, here.value, `${model.kind}: the same model`);
+    t.same(there.warnings, here.warnings, `${model.kind}: the same warnings`);
+  }
+  t.equal(pool.stats().offloaded, 3, 'all three went to the thread');
+});
+
+t.test('a long payload comes back unread, as bytes of the caller\'s buffer', async (t) => {
+  const pool = await startPool(t);
+  const bytes = buildPacketBuffer(withLongAttachment);
+  const there = await pool.decode(bytes);
+  if (!there.ok || there.value.kind !== 'document') throw new Error('the packet must parse as a document');
+  const [long, short] = there.value.attachments;
+  const unread = long === undefined ? undefined : longContentOf(long);
+  t.ok(unread, 'the long payload is still a byte range (the validator reads it from the bytes)');
+  t.equal(unread?.compactBytes().buffer, bytes.buffer, 'over the very buffer that was posted, not a copy');
+  t.equal(long?.content, LONG_PAYLOAD, 'and reads the same text on first use');
+  t.equal(short === undefined ? undefined : longContentOf(short), undefined, 'a short payload is a plain string');
+  t.equal(short?.content, 'R2hpIGNow7o=');
+  const now = new Date('2025-03-06T03:00:00Z');
+  const here = parsePacket(bytes);
+  if (!here.ok) throw new Error('the packet must parse');
+  t.same(validatePacket(there.value, { now }), validatePacket(here.value, { now }), 'the validator judges both alike');
+});
+
+t.test('a packet the parser refuses comes back with the same issues', async (t) => {
+  const pool = await startPool(t);
+  for (const bytes of [Buffer.from('<edXMLEnvelope'), Buffer.from('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e "x">]><edXMLEnvelope/>')]) {
+    const here = parsePacket(bytes);
+    const there = await pool.decode(bytes);
+    t.equal(there.ok, false, 'refused');
+    t.same(there, here, 'with the issues the event loop finds');
+  }
+});
+
+t.test('verify on a thread gives the verdict and the certificates as Buffers', async (t) => {
+  const pool = await startPool(t);
+  const signed = signPacket(buildPacketBuffer({ ...documentPacket, signature: undefined }), key);
+  const valid = await pool.verify(signed);
+  t.same(valid, verifySignature(signed), 'the same check as on the event loop');
+  if (valid.status !== 'valid') throw new Error('the signed packet must verify');
+  t.ok(Buffer.isBuffer(valid.certificates[0]), 'certificates are Buffers again');
+  t.ok(valid.certificates[0]?.equals(key.certificates[0] ?? Buffer.alloc(0)), 'the signer\'s certificate');
+
+  const tampered = Buffer.from(signed.toString('utf8').replace('Thanh tra Sở', 'Thanh tra Số'), 'utf8');
+  const invalid = await pool.verify(tampered);
+  t.equal(invalid.status, 'invalid', 'a changed packet does not verify');
+  t.same(invalid, verifySignature(tampered), 'with the code and reason the event loop gives');
+  t.same(await pool.verify(buildPacketBuffer({ ...minimalDocument, signature: undefined })), { status: 'unsigned' }, 'unsigned');
+});
+
+t.test('sign on a thread gives byte-identical packets, and the key crosses once per thread', async (t) => {
+  const pool = await startPool(t, 2);
+  t.equal(pool.readyThreads, 2);
+  for (const model of [documentPacket, statusPacket, withLongAttachment]) {
+    const unsigned = buildPacketBuffer({ ...model, signature: undefined });
+    const here = trySignPacket(unsigned, key);
+    // Two at once: both threads take one, each is sent the key the first time only.
+    const [a, b] = await Promise.all([pool.sign(unsigned, key), pool.sign(unsigned, key)]);
+    if (!here.ok || !a?.ok || !b?.ok) throw new Error(`signing the ${model.kind} packet must succeed`);
+    // RSA PKCS#1 v1.5 signatures are deterministic: equal inputs, equal bytes.
+    t.ok(a.value.equals(here.value) && b.value.equals(here.value), `${model.kind}: the same bytes as on the event loop`);
+    t.ok(Buffer.isBuffer(a.value), 'a Buffer');
+    t.equal(verifySignature(a.value).status, 'valid', `${model.kind}: valid`);
+  }
+  t.equal(pool.stats().keysSent, 2, 'one key, sent to each of the two threads once');
+  const other = testKey('another signer');
+  const unsigned = buildPacketBuffer({ ...minimalDocument, signature: undefined });
+  const signedByOther = await pool.sign(unsigned, other);
+  t.ok(signedByOther.ok && verifySignature(signedByOther.value).status === 'valid', 'a second key is kept apart from the first');
+  if (signedByOther.ok) {
+    const check = verifySignature(signedByOther.value);
+    t.ok(check.status === 'valid' && check.certificates[0]?.equals(other.certificates[0] ?? Buffer.alloc(0)), 'signed with the second key');
+  }
+});
+
+t.test('packets over the size limit, and a pool without threads, stay on the event loop', async (t) => {
+  const small = buildPacketBuffer({ ...minimalDocument, signature: undefined });
+  const large = buildPacketBuffer(withLongAttachment);
+  const pool = await startPool(t, 1, small.byteLength);
+  t.ok((await pool.decode(small)).ok);
+  t.ok((await pool.decode(large)).ok);
+  t.same(pool.stats(), { offloaded: 1, onEventLoop: 1, keysSent: 0 }, 'the small one went to the thread, the large one did not');
+
+  const none = await startPool(t, 0);
+  t.equal(none.readyThreads, 0);
+  const parsed = await none.decode(small);
+  t.ok(parsed.ok, 'parsed on the event loop');
+  t.same(none.stats(), { offloaded: 0, onEventLoop: 1, keysSent: 0 });
+});
+
+t.test('steps held by a thread when it stops are answered on the event loop', async (t) => {
+  const pool = await OffloadPool.start({ threads: 1, maxBytes: 4_194_304, logger: silent });
+  const bytes = buildPacketBuffer(withLongAttachment);
+  const expected = parsePacket(bytes);
+  const inFlight = Array.from({ length: 20 }, () => pool.decode(bytes));
+  await pool.close();
+  const results = await Promise.all(inFlight);
+  t.ok(
+    results.every((r) => r.ok),
+    'every step was answered',
+  );
+  t.same(results[results.length - 1], expected, 'with the model the event loop gives');
+  t.ok((await pool.decode(bytes)).ok, 'a closed pool still answers, on the event loop');
+});
