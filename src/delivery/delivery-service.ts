@@ -249,9 +249,14 @@ export class DeliveryService {
           continue;
         }
         const limit = batchSize - inFlight.size;
-        const { deliveries, nextClaimAt } = await claimDue(this.#deps.store.db, { limit, leaseMs: this.#options.leaseMs, excludeRoutes: this.#routesAtLimit() });
+        const excludeRoutes = this.#routesAtLimit();
+        const { deliveries, nextClaimAt } = await claimDue(this.#deps.store.db, { limit, leaseMs: this.#options.leaseMs, excludeRoutes });
         const full = deliveries.length === limit;
-        this.#deps.onClaimed?.(full ? Math.max(...deliveries.map(waitToClaimMs)) : 0);
+        // What the claim saw is the queue's wait only when no route was left out of it: the deliveries
+        // of a route at its limit still wait, and a short claim then proves nothing. The once-a-second
+        // database sample, which counts them, stands instead (measured: medium at 200/s, limit 20,
+        // reporting 0 here admitted what the one route could not take, and 749 packets were late).
+        if (excludeRoutes.length === 0) this.#deps.onClaimed?.(full ? Math.max(...deliveries.map(waitToClaimMs)) : 0);
         errorDelayMs = 0;
         this.#lastError = undefined;
         for (const claim of deliveries) {
@@ -321,8 +326,8 @@ export class DeliveryService {
     const limit = this.#options.routeMaxInFlight;
     const count = this.#inFlightByRoute.get(claim.routeId) ?? 0;
     if (limit !== undefined && count >= limit) {
-      const reason = `route ${claim.routeId} already has ${limit} deliveries in flight on this node`;
-      return deferDelivery(this.#deps.store.db, { deliveryId: claim.deliveryId, attempt: claim.attempt, delayMs: 0, reason }).then(
+      // Due time and last error kept: it is still waiting, for the reason it was waiting before.
+      return deferDelivery(this.#deps.store.db, { deliveryId: claim.deliveryId, attempt: claim.attempt }).then(
         () => undefined,
         // Not put back (database gone): the lease expires and the delivery is claimed again.
         (error: unknown) => log.warn({ err: error, deliveryId: claim.deliveryId }, 'could not put back a delivery over its route limit; it is retried when its lease expires'),

@@ -2,7 +2,8 @@
 // goes to the dead letter and an admin re-queue brings it back, urgent packets are claimed first,
 // an open circuit reschedules instead of attempting, a late delivery is flagged, counted and still
 // delivered, a slow receiver does not hold back the deliveries claimed with it, and a route at its
-// in-flight limit does not take the slots of the others.
+// in-flight limit does not take the slots of the others nor hide its waiting deliveries from the
+// queue-wait budget.
 
 import { createServer } from 'node:http';
 import type { ServerResponse } from 'node:http';
@@ -41,7 +42,11 @@ async function eventTypes(gw: TestGateway, deliveryId: string): Promise<string[]
  * (`held`, in arrival order) and D to one that answers 200 at once. The 60 s budget keeps the held
  * requests from timing out.
  */
-async function startHeldAndFast(t: Teardown, delivery: { workers: number; batchSize: number; routeMaxInFlight?: number }) {
+async function startHeldAndFast(
+  t: Teardown,
+  delivery: { workers: number; batchSize: number; routeMaxInFlight?: number; sweepIntervalMs?: number },
+  overload: { maxQueueWaitMs?: number } = {},
+) {
   const held: ServerResponse[] = [];
   const slow = createServer((req, res) => {
     req.resume();
@@ -51,7 +56,7 @@ async function startHeldAndFast(t: Teardown, delivery: { workers: number; batchS
   const fast = await startReceiver(t, () => 200);
   const gw = await startTestGateway(t, {
     startWorkers: false,
-    config: { budgetMs: 60_000, delivery },
+    config: { budgetMs: 60_000, delivery, overload },
     setup: async (db) => {
       await routeToWebhook(db, C, 'webhook-c', slowUrl);
       await routeToWebhook(db, D, 'webhook-d', fast.url);
@@ -246,4 +251,36 @@ t.test('a route at its in-flight limit leaves its other deliveries queued and th
   const rows = await Promise.all(toC.map((p) => delivery(gw, p.deliveryId)));
   t.same(rows.map((r) => r.attempts), [1, 1, 1], 'put back, not attempted: one attempt each');
   t.equal(held.length, 3, 'each delivery to C reached its receiver once');
+});
+
+t.test("deliveries left queued behind a route's limit count against the queue-wait budget", async (t) => {
+  // C's receiver holds every answer, and C may have one delivery in flight, so its other two stay
+  // queued and wait. The workers keep claiming (a sweep every 50 ms) and find nothing else due. Those
+  // claims must not tell the budget that nothing waits: the waiting deliveries are behind the limit,
+  // not delivered, and new packets are refused until C catches up. (When a short claim reported 0,
+  // the budget saw 0 for all but the moments after each once-a-second sample and admitted them.)
+  const { gw, held } = await startHeldAndFast(t, { workers: 1, batchSize: 4, routeMaxInFlight: 1, sweepIntervalMs: 50 }, { maxQueueWaitMs: 300 });
+  const toC = [await post(gw, [C]), await post(gw, [C]), await post(gw, [C])];
+  await gw.app.gateway.start();
+  await waitFor('one delivery to C at its receiver', () => held.length === 1);
+  // Past the budget, and past a once-a-second sample after that.
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  const answers: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const res = await gw.app.inject({ method: 'POST', url: '/v1/packets', headers: postHeaders(gw, A), payload: makeDocument({ to: [D] }) });
+    answers.push(res.statusCode);
+    if (res.statusCode === 503) t.equal(JSON.parse(res.body).code, 'EDX_ERR_SERVER_OVERLOADED');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  t.same(answers, [503, 503, 503, 503, 503], 'every post refused while deliveries wait behind the limit');
+
+  for (let answered = 0; answered < 3; answered++) {
+    await waitFor(`request ${answered + 1} to C held`, () => held.length === answered + 1);
+    held[answered]?.writeHead(200).end('ok');
+  }
+  await waitFor('every delivery to C delivered', async () => (await Promise.all(toC.map((p) => delivery(gw, p.deliveryId)))).every((d) => d.state === 'delivered'));
+  await waitFor('accepted again once C has caught up', async () => {
+    const res = await gw.app.inject({ method: 'POST', url: '/v1/packets', headers: postHeaders(gw, A), payload: makeDocument({ to: [D] }) });
+    return res.statusCode === 202;
+  });
 });

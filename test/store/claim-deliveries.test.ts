@@ -4,6 +4,7 @@ import { admitPacket } from '../../src/store/queries/admit-packet.ts';
 import { claimDeliveries, claimDue, nextClaimAt } from '../../src/store/queries/claim-deliveries.ts';
 import type { ClaimedDelivery } from '../../src/store/queries/claim-deliveries.ts';
 import { completeDelivery } from '../../src/store/queries/complete-delivery.ts';
+import { deferDelivery } from '../../src/store/queries/defer-delivery.ts';
 import { failDelivery } from '../../src/store/queries/fail-delivery.ts';
 import type { Store } from '../../src/store/open-store.ts';
 import { testDatabase } from '../helpers/database.ts';
@@ -145,6 +146,34 @@ async function claimAll(on: Store, batch: number): Promise<ClaimedDelivery[]> {
     claimed.push(...got);
   }
 }
+
+t.test('put back unattempted: the attempt is restored; without a delay the due time and the last error stay', async (t) => {
+  const id = await admitOne(store, 0);
+  const row = () => store.db.selectFrom('deliveries').select(['state', 'attempts', 'next_attempt_at', 'last_error']).where('id', '=', id).executeTakeFirstOrThrow();
+  // A first attempt that failed, now due again: its error and due time are what an operator and the queue-wait budget see.
+  const [first] = await claimDeliveries(store.db, { limit: 1, ...LEASE });
+  if (!first) throw new Error('no claim');
+  await failDelivery(store.db, { deliveryId: id, attempt: first.attempt, error: 'HTTP 503', retryInMs: 0, maxAttempts: 5 });
+  await sql`UPDATE deliveries SET next_attempt_at = now() - interval '3 seconds'`.execute(store.db);
+  const before = await row();
+
+  const [claim] = await claimDeliveries(store.db, { limit: 1, ...LEASE });
+  if (!claim) throw new Error('no claim');
+  t.equal(await deferDelivery(store.db, { deliveryId: id, attempt: claim.attempt }), true, 'put back (its route at its limit)');
+  const kept = await row();
+  t.same(kept, before, 'queued, attempt count, due time and last error as before the claim');
+
+  const [again] = await claimDeliveries(store.db, { limit: 1, ...LEASE });
+  if (!again) throw new Error('no claim');
+  t.equal(again.attempt, 2, 'the put-back did not count as an attempt');
+  t.equal(again.dueAt.getTime(), before.next_attempt_at.getTime(), 'its wait counts from when it became due');
+  t.equal(await deferDelivery(store.db, { deliveryId: id, attempt: again.attempt, delayMs: 60_000, reason: 'circuit of route inbox is open' }), true);
+  const deferred = await row();
+  t.equal(deferred.last_error, 'circuit of route inbox is open', 'with a reason: kept for operators');
+  t.ok(deferred.next_attempt_at.getTime() > Date.now() + 50_000, 'with a delay: due after it');
+  t.equal(deferred.attempts, 1);
+  t.equal(await deferDelivery(store.db, { deliveryId: id, attempt: again.attempt }), false, 'a claim no longer held is not put back');
+});
 
 t.test('concurrent claimers never get the same delivery', async (t) => {
   // On Postgres the claimers are two stores (two pools, as two nodes would have); on PGlite they
