@@ -283,6 +283,14 @@ export const CONFIG_SCHEMA = {
       max: 64,
       doc: 'Threads beside the event loop that parse packets, check their signatures and sign what is forwarded, so the event loop stays free for requests and deliveries (0: all of it on the event loop). One suits a 2-core node; more help only where cores are left over beside the event loop and the database.',
     },
+    minBytes: {
+      type: 'integer',
+      env: 'OFFLOAD_MIN_BYTES',
+      default: 16_384,
+      min: 0,
+      max: 1_073_741_824,
+      doc: 'Packets smaller than this are handled on the event loop: for a few kilobytes, handing the packet to a thread and back costs more CPU than the work it moves.',
+    },
     maxBytes: {
       type: 'integer',
       env: 'OFFLOAD_MAX_BYTES',

@@ -27,6 +27,6 @@ export class ParsedPackets {
   parse(bytes: Buffer, work: PacketWork = IN_THREAD): Promise<Result<Packet>> {
     const known = this.#byBytes.get(bytes);
     if (known !== undefined) return Promise.resolve({ ok: true, value: known, warnings: [] });
-    return work.decode(bytes);
+    return work.decode(bytes).then((decoded) => decoded.parsed);
   }
 }

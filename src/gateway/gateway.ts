@@ -196,7 +196,7 @@ export class Gateway {
       }
       // A trust store, binding file or signing key that cannot be used stops the start, naming it.
       trust = await TrustService.open(config.trust, store, logger);
-      offload = await OffloadPool.start({ threads: config.offload.threads, maxBytes: config.offload.maxBytes, logger });
+      offload = await OffloadPool.start({ ...config.offload, logger });
       const gateway = new Gateway(config, store, options.store === undefined, logger, trust, offload, options);
       // Fail at start, not on the first packet, when the directory cannot be read.
       await gateway.directory.reload();

@@ -7,7 +7,7 @@ import { parentPort } from 'node:worker_threads';
 import type { TransferListItem } from 'node:worker_threads';
 import type { SigningKey } from '../trust/types.ts';
 import { IN_THREAD } from './packet-work.ts';
-import { asBuffer, portableParse } from './portable.ts';
+import { asBuffer, portableDecoded } from './portable.ts';
 import type { OffloadReply, OffloadRequest } from './protocol.ts';
 
 const port = parentPort;
@@ -27,7 +27,7 @@ async function answer(request: OffloadRequest): Promise<{ reply: OffloadReply; t
   const bytes = asBuffer(task.bytes);
   switch (task.op) {
     case 'decode':
-      return { reply: { id, ok: true, op: 'decode', value: portableParse(await IN_THREAD.decode(bytes, task.options)) }, transfer: [] };
+      return { reply: { id, ok: true, op: 'decode', value: portableDecoded(await IN_THREAD.decode(bytes, task.options)) }, transfer: [] };
     case 'verify':
       return { reply: { id, ok: true, op: 'verify', value: await IN_THREAD.verify(bytes) }, transfer: [] };
     case 'sign': {

@@ -10,6 +10,7 @@ import type { Attachment, Packet } from '../edxml/model.ts';
 import { LongText } from '../edxml/xml.ts';
 import type { Result } from '../errors.ts';
 import type { SignatureCheck } from '../trust/types.ts';
+import type { Decoded } from './packet-work.ts';
 
 /** An attachment as it crosses: its fields, and its payload as text or as a range of the packet bytes. */
 export interface PortableAttachment {
@@ -27,6 +28,28 @@ export type PortablePacket =
 export type PortableParse =
   | { readonly ok: true; readonly value: PortablePacket; readonly warnings: Extract<Result<Packet>, { ok: true }>['warnings'] }
   | Extract<Result<Packet>, { ok: false }>;
+
+/** decode's pass as it crosses. */
+export interface PortableDecoded {
+  readonly parsed: PortableParse;
+  readonly payloadRef: string;
+  readonly signature?: { readonly check: SignatureCheck; readonly ms: number } | undefined;
+}
+
+/** decode's pass, ready for postMessage. */
+export function portableDecoded(decoded: Decoded): PortableDecoded {
+  return { ...decoded, parsed: portableParse(decoded.parsed) };
+}
+
+/** decode's pass as the decoding thread had it, rebuilt over `bytes` (the bytes it decoded). */
+export function decodedFromPortable(portable: PortableDecoded, bytes: Buffer): Decoded {
+  const { signature } = portable;
+  return {
+    parsed: parseFromPortable(portable.parsed, bytes),
+    payloadRef: portable.payloadRef,
+    signature: signature === undefined ? undefined : { check: checkFromPortable(signature.check), ms: signature.ms },
+  };
+}
 
 /** The parse result of `bytes`, ready for postMessage. */
 export function portableParse(result: Result<Packet>): PortableParse {

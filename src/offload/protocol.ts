@@ -1,14 +1,14 @@
 // The messages between the offload pool and its threads.
 
 import type { KeyObject } from 'node:crypto';
-import type { ParseOptions } from '../edxml/parse.ts';
+import type { DecodeOptions } from './packet-work.ts';
 import type { Result } from '../errors.ts';
 import type { SignatureCheck } from '../trust/types.ts';
-import type { PortableParse } from './portable.ts';
+import type { PortableDecoded } from './portable.ts';
 
 /** One step for a thread; `bytes` is a copy of the packet bytes (a Buffer arrives as a Uint8Array). */
 export type OffloadTask =
-  | { readonly op: 'decode'; readonly bytes: Uint8Array; readonly options: ParseOptions }
+  | { readonly op: 'decode'; readonly bytes: Uint8Array; readonly options: DecodeOptions }
   | { readonly op: 'verify'; readonly bytes: Uint8Array }
   | {
       readonly op: 'sign';
@@ -25,7 +25,7 @@ export interface OffloadRequest {
 
 /** A step's result, or the error it threw (a bug: the steps return refusals as values). */
 export type OffloadReply =
-  | { readonly id: number; readonly ok: true; readonly op: 'decode'; readonly value: PortableParse }
+  | { readonly id: number; readonly ok: true; readonly op: 'decode'; readonly value: PortableDecoded }
   | { readonly id: number; readonly ok: true; readonly op: 'verify'; readonly value: SignatureCheck }
   | { readonly id: number; readonly ok: true; readonly op: 'sign'; readonly value: Result<Uint8Array> }
   | { readonly id: number; readonly ok: false; readonly error: string };

@@ -19,7 +19,6 @@ import type { PacketWork } from '../offload/packet-work.ts';
 import type { Store } from '../store/open-store.ts';
 import { admitPacket } from '../store/queries/admit-packet.ts';
 import type { AdmitRecipient, AdmittedPacket } from '../store/queries/admit-packet.ts';
-import { payloadRef } from '../store/payloads.ts';
 import { idempotencyKey } from './idempotency.ts';
 import { resolveRecipients } from './recipients.ts';
 import type { DirectorySource } from './recipients.ts';
@@ -155,12 +154,14 @@ export class Intake {
       if (bytes.byteLength === 0) {
         throw EdxError.fromIssues([issue('EDX_ERR_XML_MALFORMED', 'body', 'The request body is empty; post one edXML packet.')]);
       }
-      const parsed = await work.decode(bytes, deps.parseOptions);
-      if (!parsed.ok) throw EdxError.fromIssues(parsed.issues);
-      deps.parsedPackets?.remember(bytes, parsed.value);
-      return parsed;
-    });
-    const packet = decoded.value;
+      // The signature is checked in the same pass (one crossing to an offload thread); its verdict is
+      // only judged in the verify stage, after the client's authorisation.
+      const pass = await work.decode(bytes, { ...deps.parseOptions, verify: deps.trust !== undefined });
+      if (!pass.parsed.ok) throw EdxError.fromIssues(pass.parsed.issues);
+      deps.parsedPackets?.remember(bytes, pass.parsed.value);
+      return { packet: pass.parsed.value, warnings: pass.parsed.warnings, payloadRef: pass.payloadRef, signature: pass.signature };
+    }, (pass) => (pass.signature === undefined ? undefined : { stage: 'verify', ms: pass.signature.ms }));
+    const packet = decoded.packet;
     const sender = senderOf(packet);
     const documentId = documentIdOf(packet);
     log.setBindings({ agency: sender, documentId });
@@ -188,7 +189,11 @@ export class Intake {
 
     const verdict = await timer.run('verify', async (): Promise<SignatureVerdict> => {
       if (deps.trust === undefined) return { status: 'not-checked', policy: 'off' };
-      const judgement = await deps.trust.judge(bytes, sender, request.receivedAt, { hasSignature: packet.signature !== undefined, work });
+      const judgement = await deps.trust.judge(bytes, sender, request.receivedAt, {
+        hasSignature: packet.signature !== undefined,
+        check: decoded.signature?.check,
+        work,
+      });
       if (!judgement.accepted) {
         throw new EdxError(judgement.code, `signature of ${sender}'s packet: ${judgement.reason}`, [
           issue(judgement.code, 'edXMLEnvelope/edXMLHeader/Signature', `Under the ${judgement.verdict.policy} policy: ${judgement.reason}`),
@@ -199,7 +204,7 @@ export class Intake {
 
     const admission = await timer.run('admit', async () => {
       // Admission stores the bytes: durable before (folder) or with (table) the COMMIT that points at them.
-      const ref = payloadRef(bytes);
+      const ref = decoded.payloadRef;
       const input = {
         idempotencyKey: idempotencyKey(packet),
         kind: packet.kind,

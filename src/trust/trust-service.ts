@@ -153,7 +153,12 @@ export class TrustService {
     bytes: Buffer,
     sender: string,
     at: Date,
-    options: { readonly hasSignature?: boolean | undefined; readonly work?: PacketWork | undefined } = {},
+    options: {
+      readonly hasSignature?: boolean | undefined;
+      /** The XML-DSig check, already made (intake's decode pass); `work` makes it otherwise. */
+      readonly check?: SignatureCheck | undefined;
+      readonly work?: PacketWork | undefined;
+    } = {},
   ): Promise<Judgement> {
     const trust = await this.#agencyTrustNow();
     const policy = trust.policies.get(sender) ?? this.#config.signaturePolicy;
@@ -161,7 +166,7 @@ export class TrustService {
     // The XML-DSig check is the costly part and needs only the bytes: it runs where `work` runs it
     // (an offload thread on a gateway), and not at all under `off`.
     const check: SignatureCheck =
-      policy === 'off' || options.hasSignature === false ? { status: 'unsigned' } : await (options.work ?? IN_THREAD).verify(bytes);
+      policy === 'off' || options.hasSignature === false ? { status: 'unsigned' } : (options.check ?? (await (options.work ?? IN_THREAD).verify(bytes)));
     return judgeSignature(
       policy,
       () => check,

@@ -14,6 +14,7 @@ import type { DocumentPacket } from '../../src/edxml/model.ts';
 import { parsePacket } from '../../src/edxml/parse.ts';
 import { validatePacket } from '../../src/edxml/validate.ts';
 import { OffloadPool } from '../../src/offload/offload-pool.ts';
+import { payloadRef } from '../../src/store/payloads.ts';
 import { signPacket, trySignPacket, verifySignature } from '../../src/trust/dsig/index.ts';
 import { testKey } from '../trust/helpers/keys.ts';
 import { documentPacket, minimalDocument, statusPacket } from '../edxml/example-packets.ts';
@@ -32,8 +33,9 @@ const withLongAttachment: DocumentPacket = {
   ],
 };
 
-async function startPool(t: Test, threads = 1, maxBytes = 4_194_304): Promise<OffloadPool> {
-  const pool = await OffloadPool.start({ threads, maxBytes, logger: silent });
+/** A pool that sends every packet of these tests to a thread unless told otherwise (they are small). */
+async function startPool(t: Test, threads = 1, limits: { readonly minBytes?: number; readonly maxBytes?: number } = {}): Promise<OffloadPool> {
+  const pool = await OffloadPool.start({ threads, minBytes: limits.minBytes ?? 0, maxBytes: limits.maxBytes ?? 4_194_304, logger: silent });
   t.teardown(() => pool.close());
   return pool;
 }
@@ -44,18 +46,35 @@ t.test('decode on a thread gives the model parsing on the event loop gives', asy
   for (const model of [withLongAttachment, documentPacket, statusPacket]) {
     const bytes = buildPacketBuffer({ ...model, signature: undefined });
     const here = parsePacket(bytes);
-    const there = await pool.decode(bytes);
+    const pass = await pool.decode(bytes);
+    const there = pass.parsed;
     if (!here.ok || !there.ok) throw new Error(`the example ${model.kind} packet must parse`);
     t.same(there.value, here.value, `${model.kind}: the same model`);
     t.same(there.warnings, here.warnings, `${model.kind}: the same warnings`);
+    t.equal(pass.payloadRef, payloadRef(bytes), `${model.kind}: the payload reference of the bytes`);
+    t.equal(pass.signature, undefined, `${model.kind}: no signature check unless asked for`);
   }
   t.equal(pool.stats().offloaded, 3, 'all three went to the thread');
+});
+
+t.test('decode checks the signature in the same pass when asked, and only for a signed packet', async (t) => {
+  const pool = await startPool(t);
+  const signed = signPacket(buildPacketBuffer({ ...documentPacket, signature: undefined }), key);
+  const pass = await pool.decode(signed, { verify: true });
+  t.ok(pass.parsed.ok, 'parsed');
+  t.same(pass.signature?.check, verifySignature(signed), 'the check verifySignature makes');
+  t.ok((pass.signature?.ms ?? -1) >= 0, 'with the time it took');
+  const tampered = Buffer.from(signed.toString('utf8').replace('Thanh tra Sở', 'Thanh tra Số'), 'utf8');
+  t.equal((await pool.decode(tampered, { verify: true })).signature?.check.status, 'invalid', 'a changed packet: invalid');
+  const unsigned = await pool.decode(buildPacketBuffer({ ...minimalDocument, signature: undefined }), { verify: true });
+  t.equal(unsigned.signature, undefined, 'no Signature in the header: nothing to check');
+  t.equal(pool.stats().offloaded, 3, 'each pass crossed once');
 });
 
 t.test('a long payload comes back unread, as bytes of the caller\'s buffer', async (t) => {
   const pool = await startPool(t);
   const bytes = buildPacketBuffer(withLongAttachment);
-  const there = await pool.decode(bytes);
+  const there = (await pool.decode(bytes)).parsed;
   if (!there.ok || there.value.kind !== 'document') throw new Error('the packet must parse as a document');
   const [long, short] = there.value.attachments;
   const unread = long === undefined ? undefined : longContentOf(long);
@@ -74,7 +93,7 @@ t.test('a packet the parser refuses comes back with the same issues', async (t) 
   const pool = await startPool(t);
   for (const bytes of [Buffer.from('<edXMLEnvelope'), Buffer.from('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e "x">]><edXMLEnvelope/>')]) {
     const here = parsePacket(bytes);
-    const there = await pool.decode(bytes);
+    const there = (await pool.decode(bytes)).parsed;
     t.equal(there.ok, false, 'refused');
     t.same(there, here, 'with the issues the event loop finds');
   }
@@ -121,32 +140,34 @@ t.test('sign on a thread gives byte-identical packets, and the key crosses once 
   }
 });
 
-t.test('packets over the size limit, and a pool without threads, stay on the event loop', async (t) => {
+t.test('packets outside the size limits, and a pool without threads, stay on the event loop', async (t) => {
   const small = buildPacketBuffer({ ...minimalDocument, signature: undefined });
   const large = buildPacketBuffer(withLongAttachment);
-  const pool = await startPool(t, 1, small.byteLength);
-  t.ok((await pool.decode(small)).ok);
-  t.ok((await pool.decode(large)).ok);
-  t.same(pool.stats(), { offloaded: 1, onEventLoop: 1, keysSent: 0 }, 'the small one went to the thread, the large one did not');
+  const pool = await startPool(t, 1, { minBytes: small.byteLength, maxBytes: small.byteLength });
+  t.ok((await pool.decode(small)).parsed.ok);
+  t.ok((await pool.decode(large)).parsed.ok);
+  t.same(pool.stats(), { offloaded: 1, onEventLoop: 1, keysSent: 0 }, 'the packet at the limits went to the thread, the larger one did not');
+  const tight = await startPool(t, 1, { minBytes: small.byteLength + 1 });
+  t.ok((await tight.decode(small)).parsed.ok);
+  t.same(tight.stats(), { offloaded: 0, onEventLoop: 1, keysSent: 0 }, 'a packet under the lower limit stays on the event loop');
 
   const none = await startPool(t, 0);
   t.equal(none.readyThreads, 0);
-  const parsed = await none.decode(small);
-  t.ok(parsed.ok, 'parsed on the event loop');
+  t.ok((await none.decode(small)).parsed.ok, 'parsed on the event loop');
   t.same(none.stats(), { offloaded: 0, onEventLoop: 1, keysSent: 0 });
 });
 
 t.test('steps held by a thread when it stops are answered on the event loop', async (t) => {
-  const pool = await OffloadPool.start({ threads: 1, maxBytes: 4_194_304, logger: silent });
+  const pool = await OffloadPool.start({ threads: 1, minBytes: 0, maxBytes: 4_194_304, logger: silent });
   const bytes = buildPacketBuffer(withLongAttachment);
   const expected = parsePacket(bytes);
   const inFlight = Array.from({ length: 20 }, () => pool.decode(bytes));
   await pool.close();
   const results = await Promise.all(inFlight);
   t.ok(
-    results.every((r) => r.ok),
+    results.every((r) => r.parsed.ok),
     'every step was answered',
   );
-  t.same(results[results.length - 1], expected, 'with the model the event loop gives');
-  t.ok((await pool.decode(bytes)).ok, 'a closed pool still answers, on the event loop');
+  t.same(results[results.length - 1]?.parsed, expected, 'with the model the event loop gives');
+  t.ok((await pool.decode(bytes)).parsed.ok, 'a closed pool still answers, on the event loop');
 });
