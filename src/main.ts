@@ -82,6 +82,11 @@ export async function serve(args: readonly string[], io: CliIo = DEFAULT_IO, opt
       io.stderr(`edxgate: ${error.code} ${error.message}\n`);
       return EXIT_INVALID;
     }
+    const refusal = listenRefusal(error, config.server.host, config.server.port);
+    if (refusal !== undefined) {
+      io.stderr(`edxgate: EDX_ERR_CONFIG_INVALID ${refusal}\n`);
+      return EXIT_INVALID;
+    }
     throw error;
   }
 
@@ -100,6 +105,25 @@ export async function serve(args: readonly string[], io: CliIo = DEFAULT_IO, opt
     clearTimeout(timer);
   }
   return EXIT_OK;
+}
+
+/**
+ * What to tell the operator when the server cannot listen on HOST/PORT: a setting to change, not a
+ * stack trace (it is the first thing a second `npm start` beside a running gateway meets).
+ */
+function listenRefusal(error: unknown, host: string, port: number): string | undefined {
+  const code = error instanceof Error && 'code' in error ? error.code : undefined;
+  const where = `${host}:${port}`;
+  switch (code) {
+    case 'EADDRINUSE':
+      return `PORT: ${where} is already in use by another process (another gateway?); stop it, or choose another PORT (or --port).`;
+    case 'EACCES':
+      return `PORT: this user may not listen on ${where} (ports below 1024 need privileges); choose a PORT of 1024 or above.`;
+    case 'EADDRNOTAVAIL':
+      return `HOST: ${host} is not an address of this machine; use one of its addresses, 127.0.0.1, or 0.0.0.0 for all of them.`;
+    default:
+      return undefined;
+  }
 }
 
 /** The first SIGTERM or SIGINT; a second one exits at once (an operator who insists). */

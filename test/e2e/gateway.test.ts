@@ -251,3 +251,21 @@ t.test('`edxgate serve` with DEMO_SEED=false: an empty directory, no tokens prin
   t.equal(await exited, 0);
   t.notOk(existsSync(join(dataDir, 'demo-clients.env')), 'no demo tokens file');
 });
+
+t.test('`edxgate serve` on a port already taken: one catalogued line naming PORT, exit 1, no stack trace', async (t) => {
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => taken.close(() => resolve())));
+  const port = (taken.address() as AddressInfo).port;
+  const dataDir = await mkdtemp(join(tmpdir(), 'edxgate-serve-'));
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }));
+  let out = '';
+  let err = '';
+  const code = await serve([], { stdout: (s) => void (out += s), stderr: (s) => void (err += s), cwd: dataDir }, {
+    env: { DATA_DIR: dataDir, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'silent', DEMO_SEED: 'false' },
+    onListening: () => t.fail('it must not listen'),
+  });
+  t.equal(code, 1, 'exit code 1, like any other configuration refusal');
+  t.equal(err, `edxgate: EDX_ERR_CONFIG_INVALID PORT: 127.0.0.1:${port} is already in use by another process (another gateway?); stop it, or choose another PORT (or --port).\n`);
+  t.notMatch(out, 'listening on', 'nothing claims to listen');
+});
