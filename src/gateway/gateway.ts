@@ -26,6 +26,7 @@ import { serviceLevelOf } from '../tracking/working-day.ts';
 import { registerCertificateExpiryGauge } from '../trust/expiry-metrics.ts';
 import { ForwardSigner } from '../trust/forward-signer.ts';
 import { OffloadPool } from '../offload/offload-pool.ts';
+import { registerOffloadMetrics } from '../offload/offload-metrics.ts';
 import { TrustService } from '../trust/trust-service.ts';
 import { Backpressure } from './backpressure.ts';
 import { ClientAuth } from './client-auth.ts';
@@ -100,6 +101,7 @@ export class Gateway {
       serviceLevel: serviceLevelOf(config),
       onError: (err) => logger.warn({ err }, 'overdue gauge read failed'),
     });
+    registerOffloadMetrics(this.metrics.registry, offload);
     registerCertificateExpiryGauge(this.metrics.registry, {
       expiry: (days) => trust.expiry(days),
       onError: (error) => logger.warn({ err: error }, 'certificate expiry gauge: read failed'),

@@ -15,6 +15,7 @@ import { parsePacket } from '../../src/edxml/parse.ts';
 import { validatePacket } from '../../src/edxml/validate.ts';
 import { OffloadPool } from '../../src/offload/offload-pool.ts';
 import { payloadRef } from '../../src/store/payloads.ts';
+import { makeDocument, postHeaders, startTestGateway } from '../api/gateway-fixture.ts';
 import { signPacket, trySignPacket, verifySignature } from '../../src/trust/dsig/index.ts';
 import { testKey } from '../trust/helpers/keys.ts';
 import { documentPacket, minimalDocument, statusPacket } from '../edxml/example-packets.ts';
@@ -170,4 +171,15 @@ t.test('steps held by a thread when it stops are answered on the event loop', as
   );
   t.same(results[results.length - 1]?.parsed, expected, 'with the model the event loop gives');
   t.ok((await pool.decode(bytes)).parsed.ok, 'a closed pool still answers, on the event loop');
+});
+
+t.test('/metrics shows the ready threads and where the steps ran', async (t) => {
+  const gw = await startTestGateway(t, { config: { offload: { minBytes: 0 } } });
+  const scrape = async (): Promise<string> => (await gw.app.inject({ method: 'GET', url: '/metrics' })).body;
+  t.match(await scrape(), /^edxgate_offload_threads 1$/m, 'the default one thread is up');
+  const posted = await gw.app.inject({ method: 'POST', url: '/v1/packets', headers: postHeaders(gw, '000.00.15.H47'), payload: makeDocument({ to: ['000.01.15.H47'] }) });
+  t.equal(posted.statusCode, 202);
+  const text = await scrape();
+  t.match(text, /^edxgate_offload_steps_total\{where="thread"\} 1$/m, "the packet's decode pass ran on the thread");
+  t.match(text, /^edxgate_offload_steps_total\{where="event_loop"\} 0$/m);
 });
