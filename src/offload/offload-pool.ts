@@ -14,10 +14,10 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Result } from '../errors.ts';
-import type { SignatureCheck, SigningKey } from '../trust/types.ts';
+import type { SigningKey } from '../trust/types.ts';
 import { IN_THREAD } from './packet-work.ts';
 import type { DecodeOptions, Decoded, PacketWork } from './packet-work.ts';
-import { asBuffer, checkFromPortable, decodedFromPortable } from './portable.ts';
+import { asBuffer, decodedFromPortable } from './portable.ts';
 import type { OffloadReady, OffloadReply, OffloadRequest, OffloadTask } from './protocol.ts';
 
 export interface OffloadOptions {
@@ -28,9 +28,10 @@ export interface OffloadOptions {
   /** Packets larger than this (bytes) are handled on the event loop. */
   readonly maxBytes: number;
   readonly logger: Logger;
-  /** How long start() waits for a thread to load its modules before going on without it. */
-  readonly startTimeoutMs?: number | undefined;
 }
+
+/** How long a thread may take to load its modules (about 250 ms here) before the pool goes on without it. */
+const THREAD_START_TIMEOUT_MS = 30_000;
 
 type Answered = Extract<OffloadReply, { ok: true }>;
 
@@ -89,15 +90,6 @@ export class OffloadPool implements PacketWork {
       () => ({ op: 'decode', bytes, options }),
       (reply) => (reply.op === 'decode' ? decodedFromPortable(reply.value, bytes) : mismatched(reply, 'decode')),
       () => IN_THREAD.decode(bytes, options),
-    );
-  }
-
-  verify(bytes: Buffer): Promise<SignatureCheck> {
-    return this.#run(
-      bytes,
-      () => ({ op: 'verify', bytes }),
-      (reply) => (reply.op === 'verify' ? checkFromPortable(reply.value) : mismatched(reply, 'verify')),
-      () => IN_THREAD.verify(bytes),
     );
   }
 
@@ -177,9 +169,9 @@ export class OffloadPool implements PacketWork {
     this.#threads.add(thread);
     return new Promise<void>((started) => {
       const timeout = setTimeout(() => {
-        logger.error({ timeoutMs: this.#options.startTimeoutMs ?? 30_000 }, 'offload thread did not start in time; packet steps of its share run on the event loop');
+        logger.error({ timeoutMs: THREAD_START_TIMEOUT_MS }, 'offload thread did not start in time; packet steps of its share run on the event loop');
         void worker.terminate();
-      }, this.#options.startTimeoutMs ?? 30_000);
+      }, THREAD_START_TIMEOUT_MS);
       timeout.unref();
       worker.on('message', (message: OffloadReply | OffloadReady) => {
         if ('ready' in message) {

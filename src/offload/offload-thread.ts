@@ -28,8 +28,6 @@ async function answer(request: OffloadRequest): Promise<{ reply: OffloadReply; t
   switch (task.op) {
     case 'decode':
       return { reply: { id, ok: true, op: 'decode', value: portableDecoded(await IN_THREAD.decode(bytes, task.options)) }, transfer: [] };
-    case 'verify':
-      return { reply: { id, ok: true, op: 'verify', value: await IN_THREAD.verify(bytes) }, transfer: [] };
     case 'sign': {
       if (task.key !== undefined) keys.set(task.keyId, { privateKey: task.key.privateKey, certificates: task.key.certificates.map(asBuffer) });
       const key = keys.get(task.keyId);

@@ -1,5 +1,5 @@
-// The CPU-heavy steps of a packet's way that need nothing but its bytes: parsing it (intake's
-// decode), checking its XML-DSig signature (verify) and signing what is forwarded. They are most of
+// The CPU-heavy steps of a packet's way that need nothing but its bytes: parsing it and checking its
+// XML-DSig signature (intake's decode pass) and signing what is forwarded. They are most of
 // the event loop's time per packet (bench medium, V8 profile: about 2.5 ms of 7), and while the loop
 // runs them every other request and delivery waits — the latency tail follows how busy the loop is
 // (docs/benchmarks.md, "Why the tail grows"). The offload pool (offload-pool.ts) runs them on
@@ -37,8 +37,6 @@ export interface DecodeOptions extends ParseOptions {
 export interface PacketWork {
   /** parsePacket, the payload reference and (when asked) verifySignature, in one pass. */
   decode(bytes: Buffer, options?: DecodeOptions): Promise<Decoded>;
-  /** verifySignature: what the packet's XML-DSig signature says. */
-  verify(bytes: Buffer): Promise<SignatureCheck>;
   /** trySignPacket: the packet with this gateway's enveloped signature. */
   sign(unsignedBytes: Buffer, key: SigningKey): Promise<Result<Buffer>>;
 }
@@ -58,6 +56,5 @@ export function decodePacket(bytes: Buffer, options: DecodeOptions = {}): Decode
 /** The steps run on the calling thread. */
 export const IN_THREAD: PacketWork = {
   decode: (bytes, options) => Promise.resolve(decodePacket(bytes, options)),
-  verify: (bytes) => Promise.resolve(verifySignature(bytes)),
   sign: (unsignedBytes, key) => Promise.resolve(trySignPacket(unsignedBytes, key)),
 };

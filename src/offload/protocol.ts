@@ -3,13 +3,11 @@
 import type { KeyObject } from 'node:crypto';
 import type { DecodeOptions } from './packet-work.ts';
 import type { Result } from '../errors.ts';
-import type { SignatureCheck } from '../trust/types.ts';
 import type { PortableDecoded } from './portable.ts';
 
 /** One step for a thread; `bytes` is a copy of the packet bytes (a Buffer arrives as a Uint8Array). */
 export type OffloadTask =
   | { readonly op: 'decode'; readonly bytes: Uint8Array; readonly options: DecodeOptions }
-  | { readonly op: 'verify'; readonly bytes: Uint8Array }
   | {
       readonly op: 'sign';
       readonly bytes: Uint8Array;
@@ -26,7 +24,6 @@ export interface OffloadRequest {
 /** A step's result, or the error it threw (a bug: the steps return refusals as values). */
 export type OffloadReply =
   | { readonly id: number; readonly ok: true; readonly op: 'decode'; readonly value: PortableDecoded }
-  | { readonly id: number; readonly ok: true; readonly op: 'verify'; readonly value: SignatureCheck }
   | { readonly id: number; readonly ok: true; readonly op: 'sign'; readonly value: Result<Uint8Array> }
   | { readonly id: number; readonly ok: false; readonly error: string };
 

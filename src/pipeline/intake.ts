@@ -192,7 +192,6 @@ export class Intake {
       const judgement = await deps.trust.judge(bytes, sender, request.receivedAt, {
         hasSignature: packet.signature !== undefined,
         check: decoded.signature?.check,
-        work,
       });
       if (!judgement.accepted) {
         throw new EdxError(judgement.code, `signature of ${sender}'s packet: ${judgement.reason}`, [

@@ -10,8 +10,7 @@ import type { Config } from '../config/schema.ts';
 import { EdxError, issue } from '../errors.ts';
 import type { Issue, Result } from '../errors.ts';
 import type { Store } from '../store/open-store.ts';
-import { IN_THREAD } from '../offload/packet-work.ts';
-import type { PacketWork } from '../offload/packet-work.ts';
+import { verifySignature } from './dsig/index.ts';
 import { checkAgencyBinding } from './pki/agency-binding.ts';
 import type { AgencyBinding, AgencyCertificates } from './pki/agency-binding.ts';
 import { CrlCache } from './pki/crl-cache.ts';
@@ -155,21 +154,16 @@ export class TrustService {
     at: Date,
     options: {
       readonly hasSignature?: boolean | undefined;
-      /** The XML-DSig check, already made (intake's decode pass); `work` makes it otherwise. */
+      /** The XML-DSig check, already made (intake's decode pass, on an offload thread); made here otherwise. */
       readonly check?: SignatureCheck | undefined;
-      readonly work?: PacketWork | undefined;
     } = {},
   ): Promise<Judgement> {
     const trust = await this.#agencyTrustNow();
     const policy = trust.policies.get(sender) ?? this.#config.signaturePolicy;
     const store = this.#holder.current();
-    // The XML-DSig check is the costly part and needs only the bytes: it runs where `work` runs it
-    // (an offload thread on a gateway), and not at all under `off`.
-    const check: SignatureCheck =
-      policy === 'off' || options.hasSignature === false ? { status: 'unsigned' } : (options.check ?? (await (options.work ?? IN_THREAD).verify(bytes)));
     return judgeSignature(
       policy,
-      () => check,
+      () => (options.hasSignature === false ? { status: 'unsigned' } : (options.check ?? verifySignature(bytes))),
       (certificates) => store.evaluate(certificates, { at, agency: sender, binding: trust.binding, revocation: this.#config.revocation }),
     );
   }
